@@ -1,0 +1,1 @@
+"""Certificate keystores per partnership: generate, import, store, download, rotate."""

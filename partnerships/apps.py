@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PartnershipsConfig(AppConfig):
+    name = "partnerships"
+    verbose_name = "AS2 instances, partners and partnerships"

@@ -1,0 +1,116 @@
+"""Forms for instances, partners and partnerships; each checks the tenant's rules."""
+
+from django import forms
+from django.db.models import Model
+
+from partnerships.models import As2Instance, Encryption, Partner, Partnership
+from serverless_as2.models import Tenant
+
+
+class TenantForm(forms.ModelForm):
+    """A model form that knows the tenant its row belongs to."""
+
+    def __init__(self, *args, tenant: Tenant, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.tenant = tenant
+        self.instance.tenant = tenant
+
+    def _check_unique_per_tenant(self, field: str, label: str) -> None:
+        value = self.cleaned_data.get(field)
+        if value is None:
+            return
+        model: type[Model] = self._meta.model
+        clash = model.objects.filter(tenant=self.tenant, **{field: value})
+        if self.instance.pk:
+            clash = clash.exclude(pk=self.instance.pk)
+        if clash.exists():
+            self.add_error(field, f"You already have {label} with the AS2 ID {value!r}.")
+
+
+class As2InstanceForm(TenantForm):
+    class Meta:
+        model = As2Instance
+        fields = ["my_as2_id", "my_name", "my_as2_alias", "my_email", "enabled"]
+
+    def clean(self):
+        cleaned = super().clean()
+        self._check_unique_per_tenant("my_as2_id", "an AS2 instance")
+        return cleaned
+
+
+class PartnerForm(TenantForm):
+    class Meta:
+        model = Partner
+        fields = ["partner_as2_id", "partner_name", "partner_as2_alias", "partner_email", "enabled"]
+
+    def clean(self):
+        cleaned = super().clean()
+        self._check_unique_per_tenant("partner_as2_id", "a partner")
+        return cleaned
+
+
+class PartnershipForm(TenantForm):
+    class Meta:
+        model = Partnership
+        fields = [
+            "instance",
+            "partner",
+            "as2_url",
+            "encrypt",
+            "sign",
+            "compress",
+            "subject",
+            "as2_mdn_to",
+            "mdn_mode",
+            "mdn_sign",
+            "content_transfer_encoding",
+            "content_type",
+        ]
+        widgets = {"as2_url": forms.URLInput(attrs={"placeholder": "https://partner.example/as2"})}
+
+    def __init__(self, *args, tenant: Tenant, **kwargs):
+        super().__init__(*args, tenant=tenant, **kwargs)
+        instances = As2Instance.objects.filter(tenant=tenant)
+        partners = Partner.objects.filter(tenant=tenant)
+        # A disabled partner can't be chosen for a new partnership, but stays on an existing one.
+        usable = partners.filter(enabled=True)
+        if self.instance.pk:
+            usable = partners.filter(enabled=True) | partners.filter(pk=self.instance.partner_id)
+        self.fields["instance"].queryset = instances
+        self.fields["partner"].queryset = usable
+        self.fields["instance"].empty_label = "Choose an AS2 instance"
+        self.fields["partner"].empty_label = "Choose a partner"
+
+    def settings_fields(self) -> list[forms.BoundField]:
+        """The partnership's settings, shown below the instance and partner blocks."""
+        return [self[name] for name in self.fields if name not in ("instance", "partner")]
+
+    def clean_as2_url(self) -> str:
+        url = self.cleaned_data["as2_url"]
+        if not url.lower().startswith(("http://", "https://")):
+            raise forms.ValidationError(
+                "The partner's AS2 URL must start with http:// or https://."
+            )
+        return url
+
+    def clean(self):
+        cleaned = super().clean()
+        url = cleaned.get("as2_url", "")
+        if cleaned.get("encrypt") == Encryption.NONE and not url.lower().startswith("https://"):
+            self.add_error(
+                "encrypt",
+                "Messages may go unencrypted only over https: choose an encryption or an "
+                "https:// URL.",
+            )
+        instance, partner = cleaned.get("instance"), cleaned.get("partner")
+        if instance and partner:
+            clash = Partnership.objects.filter(instance=instance, partner=partner)
+            if self.instance.pk:
+                clash = clash.exclude(pk=self.instance.pk)
+            if clash.exists():
+                self.add_error(
+                    "partner",
+                    f"{instance.my_as2_id} already has a partnership with "
+                    f"{partner.partner_as2_id}; edit that one instead.",
+                )
+        return cleaned

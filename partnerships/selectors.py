@@ -1,0 +1,29 @@
+"""Reads of instances, partners and partnerships, always within one tenant."""
+
+from django.db.models import QuerySet
+
+from partnerships.models import As2Instance, Partner, Partnership
+from serverless_as2.models import Tenant
+from serverless_as2.tenancy import tenant_queryset
+
+
+def instance_list(*, tenant: Tenant, search: str = "") -> QuerySet[As2Instance]:
+    """The tenant's AS2 instances, optionally those whose AS2 ID contains `search`."""
+    instances = tenant_queryset(As2Instance, tenant=tenant)
+    return instances.filter(my_as2_id__icontains=search) if search else instances
+
+
+def partner_list(*, tenant: Tenant, search: str = "") -> QuerySet[Partner]:
+    """The tenant's partners, optionally those whose AS2 ID contains `search`."""
+    partners = tenant_queryset(Partner, tenant=tenant)
+    return partners.filter(partner_as2_id__icontains=search) if search else partners
+
+
+def partnership_list(*, tenant: Tenant, search: str = "") -> QuerySet[Partnership]:
+    """The tenant's partnerships, optionally those where either AS2 ID contains `search`."""
+    partnerships = tenant_queryset(Partnership, tenant=tenant).select_related("instance", "partner")
+    if search:
+        partnerships = partnerships.filter(
+            instance__my_as2_id__icontains=search
+        ) | partnerships.filter(partner__partner_as2_id__icontains=search)
+    return partnerships

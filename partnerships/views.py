@@ -1,0 +1,140 @@
+"""Pages for AS2 instances, partners and partnerships. Views parse input and render."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from partnerships import selectors
+from partnerships.forms import As2InstanceForm, PartnerForm, PartnershipForm
+from partnerships.models import As2Instance, Partner, Partnership
+from partnerships.services import DeleteRefused, row_delete
+from serverless_as2.pages import list_context
+from serverless_as2.tenancy import request_tenant, tenant_get_or_404
+from tracklog.endpoints import inbound_url
+
+
+def _save_form(request: HttpRequest, form, success: str, template: str, context: dict):
+    """Save a valid form and go to `success`; otherwise render the page with its errors."""
+    if request.method == "POST" and form.is_valid():
+        row = form.save()
+        messages.success(request, f"Saved {row}.")
+        return redirect(success)
+    return render(request, template, {"form": form, **context})
+
+
+def _delete(request: HttpRequest, row, label: str, back: str, success: str) -> HttpResponse:
+    """Confirm, then delete the row or say what still depends on it."""
+    if request.method == "POST":
+        try:
+            row_delete(row=row, label=label)
+        except DeleteRefused as refusal:
+            messages.error(request, str(refusal))
+            return redirect(back)
+        messages.success(request, f"Deleted {label}.")
+        return redirect(success)
+    return render(request, "confirm_delete.html", {"row": row, "label": label, "back": back})
+
+
+@login_required
+def instance_list(request: HttpRequest) -> HttpResponse:
+    rows = selectors.instance_list(tenant=request_tenant(request), search=request.GET.get("q", ""))
+    return render(request, "partnerships/instance_list.html", list_context(request, rows))
+
+
+@login_required
+def instance_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    tenant = request_tenant(request)
+    row = tenant_get_or_404(As2Instance, tenant=tenant, pk=pk) if pk else None
+    form = As2InstanceForm(request.POST or None, instance=row, tenant=tenant)
+    related = row.partnerships.select_related("partner") if row else []
+    return _save_form(
+        request,
+        form,
+        reverse("partnerships:instance_list"),
+        "partnerships/instance_form.html",
+        {"row": row, "related": related},
+    )
+
+
+@login_required
+def instance_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    row = tenant_get_or_404(As2Instance, tenant=request_tenant(request), pk=pk)
+    back = reverse("partnerships:instance_edit", args=[pk])
+    label = f"AS2 instance {row.my_as2_id}"
+    return _delete(request, row, label, back, reverse("partnerships:instance_list"))
+
+
+@login_required
+def partner_list(request: HttpRequest) -> HttpResponse:
+    rows = selectors.partner_list(tenant=request_tenant(request), search=request.GET.get("q", ""))
+    return render(request, "partnerships/partner_list.html", list_context(request, rows))
+
+
+@login_required
+def partner_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    tenant = request_tenant(request)
+    row = tenant_get_or_404(Partner, tenant=tenant, pk=pk) if pk else None
+    form = PartnerForm(request.POST or None, instance=row, tenant=tenant)
+    return _save_form(
+        request,
+        form,
+        reverse("partnerships:partner_list"),
+        "partnerships/partner_form.html",
+        {"row": row},
+    )
+
+
+@login_required
+def partner_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    row = tenant_get_or_404(Partner, tenant=request_tenant(request), pk=pk)
+    back = reverse("partnerships:partner_edit", args=[pk])
+    label = f"Partner {row.partner_as2_id}"
+    return _delete(request, row, label, back, reverse("partnerships:partner_list"))
+
+
+@login_required
+def partnership_list(request: HttpRequest) -> HttpResponse:
+    tenant = request_tenant(request)
+    rows = selectors.partnership_list(tenant=tenant, search=request.GET.get("q", ""))
+    return render(request, "partnerships/partnership_list.html", list_context(request, rows))
+
+
+@login_required
+def partnership_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    tenant = request_tenant(request)
+    row = tenant_get_or_404(Partnership, tenant=tenant, pk=pk) if pk else None
+    initial = {}
+    if row is None and request.GET.get("instance", "").isdigit():
+        chosen = tenant_get_or_404(As2Instance, tenant=tenant, pk=int(request.GET["instance"]))
+        initial["instance"] = chosen.pk
+    form = PartnershipForm(request.POST or None, instance=row, initial=initial, tenant=tenant)
+    context = {
+        "row": row,
+        "instance_data": {
+            i.pk: {"name": i.my_name, "alias": i.my_as2_alias, "email": i.my_email}
+            for i in selectors.instance_list(tenant=tenant)
+        },
+        "partner_data": {
+            p.pk: {"name": p.partner_name, "alias": p.partner_as2_alias, "email": p.partner_email}
+            for p in selectors.partner_list(tenant=tenant)
+        },
+        "endpoint_url": inbound_url(request, tenant),
+    }
+    return _save_form(
+        request,
+        form,
+        reverse("partnerships:partnership_list"),
+        "partnerships/partnership_form.html",
+        context,
+    )
+
+
+@login_required
+def partnership_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    row = tenant_get_or_404(Partnership, tenant=request_tenant(request), pk=pk)
+    back = reverse("partnerships:partnership_edit", args=[pk])
+    return _delete(
+        request, row, f"Partnership {row}", back, reverse("partnerships:partnership_list")
+    )

@@ -1,0 +1,221 @@
+"""Settings for Serverless AS2, read once from environment variables.
+
+Every setting has a safe default for one machine (SQLite and local files under
+``SAS2_DATA_DIR``). Set ``SAS2_PRODUCTION=1`` behind HTTPS to turn on the secure
+cookies, HSTS and HTTPS redirect that ``manage.py check --deploy`` asks for.
+"""
+
+import os
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+
+import dj_database_url
+from cryptography.fernet import Fernet
+from django.utils.csp import CSP
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+env = os.environ
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    """Read a boolean environment variable ("1", "true", "yes", "on" are true)."""
+    value = env.get(name)
+    return default if value is None else value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: str) -> list[str]:
+    """Read a comma-separated environment variable."""
+    return [item.strip() for item in env.get(name, default).split(",") if item.strip()]
+
+
+def secret_from_env_or_file(name: str, path: Path, make: Callable[[], str]) -> str:
+    """Take a secret from the environment, else from a file made on first run (one machine)."""
+    if env.get(name):
+        return env[name]
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(make())
+    return path.read_text().strip()
+
+
+DATA_DIR = Path(env.get("SAS2_DATA_DIR", BASE_DIR / "var")).resolve()
+PRODUCTION = env_bool("SAS2_PRODUCTION")
+DEBUG = env_bool("DJANGO_DEBUG")
+
+SECRET_KEY = secret_from_env_or_file(
+    "DJANGO_SECRET_KEY", DATA_DIR / "secret_key", lambda: secrets.token_urlsafe(50)
+)
+# Key-encryption key for secrets at rest (keystore and HTTP passwords): a Fernet key.
+KEY_ENCRYPTION_KEY = secret_from_env_or_file(
+    "SAS2_KEY_ENCRYPTION_KEY",
+    DATA_DIR / "key_encryption_key",
+    lambda: Fernet.generate_key().decode(),
+)
+
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
+# Public base URL partners use to reach us (e.g. https://as2.example.com); else the request's host.
+PUBLIC_BASE_URL = env.get("SAS2_PUBLIC_BASE_URL", "").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "serverless_as2",
+    "partnerships",
+    "certificates",
+    "tracklog",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+]
+
+ROOT_URLCONF = "serverless_as2.urls"
+WSGI_APPLICATION = "serverless_as2.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env.get("DATABASE_URL", f"sqlite:///{DATA_DIR / 'serverless_as2.sqlite3'}"),
+        conn_max_age=int(env.get("DATABASE_CONN_MAX_AGE", "60")),
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "serverless_as2.User"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "partnerships:instance_list"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env.get("SAS2_TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+
+# Stored files (keystores, certificates, EDI payloads, MDNs): local files by default, S3 when
+# a bucket is named. Keys always start with private/<tenant_id>/.
+S3_BUCKET = env.get("SAS2_S3_BUCKET", "")
+if S3_BUCKET:
+    file_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": env.get("SAS2_S3_ENDPOINT_URL") or None,
+            "region_name": env.get("AWS_REGION", env.get("AWS_DEFAULT_REGION", "us-east-1")),
+            "default_acl": None,
+            "querystring_auth": True,
+            "file_overwrite": True,
+        },
+    }
+else:
+    file_storage = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": DATA_DIR / "files", "file_permissions_mode": 0o600},
+    }
+STORAGES = {
+    "default": file_storage,
+    "staticfiles": {
+        "BACKEND": env.get(
+            "SAS2_STATICFILES_BACKEND", "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(env.get("SAS2_MAX_MESSAGE_BYTES", str(50 * 1024 * 1024)))
+
+# E-mail (certificate expiry notices): printed to the console on one machine, SMTP in production.
+MAILERS = {
+    "default": {
+        "BACKEND": env.get(
+            "DJANGO_EMAIL_BACKEND",
+            "django.core.mail.backends.smtp.EmailBackend"
+            if PRODUCTION
+            else "django.core.mail.backends.console.EmailBackend",
+        ),
+        "OPTIONS": {
+            key: value
+            for key, value in {
+                "host": env.get("DJANGO_EMAIL_HOST", "localhost" if PRODUCTION else None),
+                "port": int(env["DJANGO_EMAIL_PORT"]) if env.get("DJANGO_EMAIL_PORT") else None,
+                "username": env.get("DJANGO_EMAIL_USER"),
+                "password": env.get("DJANGO_EMAIL_PASSWORD"),
+                "use_tls": env_bool("DJANGO_EMAIL_USE_TLS") or None,
+            }.items()
+            if value is not None
+        },
+    }
+}
+DEFAULT_FROM_EMAIL = env.get("DJANGO_DEFAULT_FROM_EMAIL", "Serverless AS2 <noreply@localhost>")
+
+# Security headers. A strict CSP: our own scripts and styles only, nothing inline.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+}
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = PRODUCTION
+SECURE_SSL_REDIRECT = PRODUCTION and not env_bool("SAS2_BEHIND_TLS_PROXY_WITHOUT_REDIRECT")
+SECURE_HSTS_SECONDS = 31_536_000 if PRODUCTION else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
+SECURE_HSTS_PRELOAD = PRODUCTION
+if env_bool("SAS2_TRUST_X_FORWARDED_PROTO"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The AS2 endpoint is reached over plain HTTP by some partners: never redirect it.
+SECURE_REDIRECT_EXEMPT = [r"^as2/"]
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.get("SAS2_LOG_LEVEL", "INFO")},
+}

@@ -1,0 +1,132 @@
+"""Fixtures shared by every test: tenants, logged-in clients, rows, a moto S3 server."""
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from partnerships.models import As2Instance, Partner, Partnership
+from serverless_as2.models import Tenant, User
+from serverless_as2.services import tenant_create
+
+PASSWORD = "a-long-test-password"
+
+
+@pytest.fixture
+def tenant_a(db) -> Tenant:
+    return tenant_create(name="Tenant A", email="a@example.com", password=PASSWORD)
+
+
+@pytest.fixture
+def tenant_b(db) -> Tenant:
+    return tenant_create(name="Tenant B", email="b@example.com", password=PASSWORD)
+
+
+def logged_in_client(tenant: Tenant) -> Client:
+    client = Client()
+    client.force_login(User.objects.get(tenant=tenant))
+    return client
+
+
+@pytest.fixture
+def client_a(tenant_a) -> Client:
+    return logged_in_client(tenant_a)
+
+
+@pytest.fixture
+def client_b(tenant_b) -> Client:
+    return logged_in_client(tenant_b)
+
+
+def make_instance(tenant: Tenant, as2_id: str = "mycompany", **fields) -> As2Instance:
+    defaults = {"my_name": as2_id, "my_as2_alias": as2_id, "my_email": f"edi@{as2_id}.example"}
+    return As2Instance.objects.create(tenant=tenant, my_as2_id=as2_id, **{**defaults, **fields})
+
+
+def make_partner(tenant: Tenant, as2_id: str = "amazon", **fields) -> Partner:
+    defaults = {
+        "partner_name": as2_id,
+        "partner_as2_alias": as2_id,
+        "partner_email": f"edi@{as2_id}.example",
+    }
+    return Partner.objects.create(tenant=tenant, partner_as2_id=as2_id, **{**defaults, **fields})
+
+
+def make_partnership(
+    tenant: Tenant, instance: As2Instance | None = None, partner: Partner | None = None, **fields
+) -> Partnership:
+    return Partnership.objects.create(
+        tenant=tenant,
+        instance=instance or make_instance(tenant),
+        partner=partner or make_partner(tenant),
+        as2_url=fields.pop("as2_url", "https://partner.example/as2"),
+        **fields,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def moto_s3_url() -> Iterator[str]:
+    """A real moto S3 server on 127.0.0.1, for the duration of the test session."""
+    server = shutil.which("moto_server") or str(Path(os.sys.executable).parent / "moto_server")
+    port = free_port()
+    process = subprocess.Popen(
+        [server, "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        process.kill()
+        pytest.fail("moto_server did not start")
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def s3_storage(settings, moto_s3_url, monkeypatch):
+    """Point Django's default storage at a fresh bucket on the moto S3 server."""
+    import boto3
+    from django.core.files.storage import storages
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    bucket = f"sas2-test-{time.monotonic_ns()}"
+    boto3.client("s3", endpoint_url=moto_s3_url, region_name="us-east-1").create_bucket(
+        Bucket=bucket
+    )
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": bucket,
+                "endpoint_url": moto_s3_url,
+                "region_name": "us-east-1",
+                "default_acl": None,
+                "file_overwrite": True,
+            },
+        },
+    }
+    storages._storages.pop("default", None)
+    yield storages["default"]
+    storages._storages.pop("default", None)
