@@ -1,0 +1,730 @@
+"""Certificate keystores: generate, read and write X.509 certificates and PKCS#12 files.
+
+Pure functions over bytes, like ``as2/``: no Django, no I/O. Every problem a user can cause
+raises a ``KeystoreError`` subclass whose ``str()`` is a sentence for the web form; passwords
+never appear in those sentences.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from asn1crypto import cms
+from asn1crypto import pkcs12 as asn1_pkcs12
+from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
+from cryptography.x509.oid import NameOID
+
+MAX_UPLOAD_BYTES = 1_048_576
+KEY_SIZES = (2048, 3072, 4096)
+MIN_RSA_KEY_SIZE = 2048
+
+_DATE_FORMAT = "%Y-%m-%d %H:%M UTC"
+_PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----")
+
+
+class KeystoreError(ValueError):
+    """A user-facing problem with a keystore or certificate; str() is a sentence for the form."""
+
+
+class EmptyFile(KeystoreError):
+    """The uploaded file has no content."""
+
+    def __init__(self) -> None:
+        super().__init__("The file is empty.")
+
+
+class FileTooLarge(KeystoreError):
+    """The uploaded file is larger than MAX_UPLOAD_BYTES."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The file is larger than 1 MB; certificates and keystores are a few kilobytes."
+        )
+
+
+class NotAKeystore(KeystoreError):
+    """The file is not a PKCS#12 keystore, or it is damaged."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This file is not a PKCS#12 keystore (.p12 or .pfx), or it is damaged or truncated."
+        )
+
+
+class WrongPassword(KeystoreError):
+    """The password does not open the keystore."""
+
+    def __init__(self) -> None:
+        super().__init__("The password does not open this keystore.")
+
+
+class NoPrivateKey(KeystoreError):
+    """The keystore holds certificates only."""
+
+    def __init__(self, certificate_aliases: tuple[str, ...]) -> None:
+        held = f" ({_quoted(certificate_aliases)})" if certificate_aliases else ""
+        super().__init__(
+            f"This keystore holds no private key, only certificates{held}; "
+            "import a .p12 or .pfx file that contains your private key and its certificate."
+        )
+
+
+class AliasNotFound(KeystoreError):
+    """No private key entry has the alias asked for."""
+
+    def __init__(self, alias: str, aliases: tuple[str, ...]) -> None:
+        self.aliases = aliases
+        super().__init__(
+            f"No private key named '{alias}' in this keystore; it has: {_quoted(aliases)}."
+        )
+
+
+class KeyCertificateMismatch(KeystoreError):
+    """A private key has no certificate with its public key."""
+
+    def __init__(self, alias: str) -> None:
+        super().__init__(
+            f"The private key '{alias}' does not match the certificate given with it; "
+            "the keystore must hold the certificate issued for that key."
+        )
+
+
+class KeyNotReadable(KeystoreError):
+    """The keystore opens but a private key in it does not."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "A private key in this keystore does not open with the keystore's password "
+            "(or is encrypted in a way we cannot read); export it again with one password "
+            "for the keystore and its key."
+        )
+
+
+class UnsupportedKey(KeystoreError):
+    """The key is not an RSA key, which AS2 encryption needs."""
+
+    def __init__(self, key_type: str) -> None:
+        super().__init__(
+            f"The key is of type {key_type}; AS2 signing and encryption here need an RSA key."
+        )
+
+
+class NotACertificate(KeystoreError):
+    """The file is not an X.509 certificate in PEM, DER or PKCS#7 form."""
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(
+            message
+            or "This file is not an X.509 certificate; upload a .cer, .crt or .pem file "
+            "(PEM or DER)."
+        )
+
+
+class PrivateKeyUploaded(NotACertificate):
+    """A private key was uploaded where a partner's public certificate belongs."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This is a private key, not a certificate — never send or upload private keys; "
+            "ask your partner for their public certificate."
+        )
+
+
+class KeystoreUploaded(NotACertificate):
+    """A PKCS#12 keystore was uploaded where a partner's public certificate belongs."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This is a PKCS#12 keystore (.p12 or .pfx), not a certificate; "
+            "ask your partner for their public certificate (.cer, .crt or .pem)."
+        )
+
+
+class CertificateNotValidNow(KeystoreError):
+    """The certificate is expired or not yet valid."""
+
+    def __init__(self, info: CertificateInfo, now: datetime) -> None:
+        valid = f"valid from {info.not_before:{_DATE_FORMAT}} to {info.not_after:{_DATE_FORMAT}}"
+        if now < info.not_before:
+            sentence = f"This certificate is not valid yet ({valid})."
+        else:
+            sentence = f"This certificate expired on {info.not_after:{_DATE_FORMAT}} ({valid})."
+        super().__init__(f"{sentence} Ask your partner for their current certificate.")
+
+
+class InvalidValue(KeystoreError):
+    """A value chosen for a new key, certificate or keystore is not acceptable."""
+
+
+@dataclass(frozen=True)
+class CertificateInfo:
+    """What the UI shows about a certificate."""
+
+    subject: str
+    issuer: str
+    serial: str
+    sha256_fingerprint: str
+    key_type: str
+    key_size: int
+    not_before: datetime
+    not_after: datetime
+
+    @property
+    def weak_key(self) -> bool:
+        """True for RSA keys shorter than 2048 bits."""
+        return self.key_type == "RSA" and self.key_size < MIN_RSA_KEY_SIZE
+
+    @property
+    def self_signed(self) -> bool:
+        """True when subject and issuer are the same name."""
+        return self.subject == self.issuer
+
+    def days_left(self, *, now: datetime | None = None) -> int:
+        """Whole days until notAfter (negative once expired)."""
+        return (self.not_after - (now or datetime.now(UTC))).days
+
+    def valid_at(self, now: datetime) -> bool:
+        """True when now lies between notBefore and notAfter."""
+        return self.not_before <= now <= self.not_after
+
+
+@dataclass(frozen=True)
+class KeystoreContents:
+    """The aliases a PKCS#12 file holds, in file order."""
+
+    private_key_aliases: tuple[str, ...]
+    certificate_aliases: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PrivateKeyEntry:
+    """A private key entry: the key, its certificate and the issuers found beside it."""
+
+    alias: str
+    key: rsa.RSAPrivateKey
+    certificate: x509.Certificate
+    chain: tuple[x509.Certificate, ...]  # issuers of `certificate`, nearest first
+
+
+def certificate_info(certificate: x509.Certificate) -> CertificateInfo:
+    """Summarise a certificate for display."""
+    public_key = certificate.public_key()
+    key_type, key_size = _key_type(public_key), getattr(public_key, "key_size", 0)
+    if isinstance(public_key, ec.EllipticCurvePublicKey):
+        key_size = public_key.curve.key_size
+    return CertificateInfo(
+        subject=_name(certificate.subject),
+        issuer=_name(certificate.issuer),
+        serial=format(certificate.serial_number, "X"),
+        sha256_fingerprint=certificate.fingerprint(hashes.SHA256()).hex(":").upper(),
+        key_type=key_type,
+        key_size=key_size,
+        not_before=certificate.not_valid_before_utc,
+        not_after=certificate.not_valid_after_utc,
+    )
+
+
+def certificate_to_pem(certificate: x509.Certificate) -> bytes:
+    """The certificate in PEM form (what Download PublicKey hands out)."""
+    return certificate.public_bytes(serialization.Encoding.PEM)
+
+
+def generate_self_signed(
+    *,
+    common_name: str,
+    organization: str | None = None,
+    email: str | None = None,
+    key_size: int = 2048,
+    validity_days: int = 730,
+) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
+    """A new RSA key and a self-signed certificate for signing and encryption."""
+    if key_size not in KEY_SIZES:
+        raise InvalidValue(f"The key size must be one of {', '.join(map(str, KEY_SIZES))} bits.")
+    if not 1 <= validity_days <= 3650:
+        raise InvalidValue("The validity must be between 1 and 3650 days.")
+    subject = _subject(common_name=common_name, organization=organization, email=email)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=key_size)
+    now = datetime.now(UTC).replace(microsecond=0)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=1))
+        .not_valid_after(now + timedelta(days=validity_days))
+    )
+    for extension, critical in _self_signed_extensions(key.public_key()):
+        builder = builder.add_extension(extension, critical=critical)
+    return key, builder.sign(key, hashes.SHA256())
+
+
+def load_partner_certificate(data: bytes, *, now: datetime | None = None) -> x509.Certificate:
+    """The partner's certificate from a PEM, DER or PKCS#7 upload, valid at `now`.
+
+    A file with several certificates (a chain) yields its end-entity certificate: the one that
+    issued none of the others, else the first. Text around PEM blocks is ignored.
+    """
+    _check_size(data)
+    certificate = _leaf(_certificates_in(data))
+    info = certificate_info(certificate)
+    if info.key_type != "RSA":
+        raise UnsupportedKey(info.key_type)
+    now = now or datetime.now(UTC)
+    if not info.valid_at(now):
+        raise CertificateNotValidNow(info, now)
+    return certificate
+
+
+def list_keystore_aliases(data: bytes, *, password: str) -> KeystoreContents:
+    """The aliases of the private key entries and of the other certificates in a .p12/.pfx."""
+    keystore = _open_keystore(data, password=password)
+    entries = _key_entries(data, password=password, keystore=keystore)
+    return KeystoreContents(
+        private_key_aliases=tuple(alias for alias, _ in entries),
+        certificate_aliases=_other_certificate_aliases(keystore, [key for _, key in entries]),
+    )
+
+
+def load_private_keystore(data: bytes, *, password: str, alias: str) -> PrivateKeyEntry:
+    """The private key entry named `alias` from a .p12/.pfx, with its certificate."""
+    keystore = _open_keystore(data, password=password)
+    entries = _key_entries(data, password=password, keystore=keystore)
+    if not entries:
+        raise NoPrivateKey(_other_certificate_aliases(keystore, []))
+    alias, key = _entry_named(entries, alias)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise UnsupportedKey(_key_type(key.public_key()))
+    certificates = _all_certificates(keystore)
+    certificate = _certificate_of(key, certificates)
+    if certificate is None:
+        raise KeyCertificateMismatch(alias)
+    return PrivateKeyEntry(
+        alias=alias, key=key, certificate=certificate, chain=_chain(certificate, certificates)
+    )
+
+
+def build_partner_keystore(
+    *, password: str, partner_alias: str, partner_certificate: x509.Certificate
+) -> bytes:
+    """A PKCS#12 truststore whose only entry is the partner's certificate (trustedCertEntry)."""
+    _check_new_password(password)
+    _check_alias(partner_alias)
+    return pkcs12.serialize_java_truststore(
+        [pkcs12.PKCS12Certificate(partner_certificate, partner_alias.encode())],
+        serialization.BestAvailableEncryption(password.encode()),
+    )
+
+
+def build_complete_keystore(
+    *,
+    password: str,
+    private_key_alias: str,
+    key: rsa.RSAPrivateKey,
+    certificate: x509.Certificate,
+    partner_alias: str,
+    partner_certificate: x509.Certificate,
+    chain: Sequence[x509.Certificate] = (),
+) -> bytes:
+    """A PKCS#12 with our key entry (PrivateKeyEntry) and the partner's cert (trustedCertEntry).
+
+    `chain` holds the issuers of an imported certificate (PrivateKeyEntry.chain), if any.
+    """
+    _check_new_password(password)
+    _check_alias(private_key_alias)
+    if private_key_alias.casefold() == partner_alias.casefold():
+        # keytool compares aliases without case: the second entry would hide the first.
+        raise InvalidValue("The partner certificate's alias must differ from the private key's.")
+    if certificate.public_key() != key.public_key():
+        raise KeyCertificateMismatch(private_key_alias)
+    encryption = serialization.BestAvailableEncryption(password.encode())
+    keystore = pkcs12.serialize_key_and_certificates(
+        private_key_alias.encode(), key, certificate, list(chain) or None, encryption
+    )
+    truststore = build_partner_keystore(
+        password=password, partner_alias=partner_alias, partner_certificate=partner_certificate
+    )
+    # serialize_key_and_certificates cannot mark a certificate as trusted, and keytool ignores
+    # unmarked certificates without a key: graft the truststore's marked certificate bag on.
+    return _merge_keystores(keystore, truststore, password=password)
+
+
+# -- uploads ---------------------------------------------------------------------------------
+
+
+def _check_size(data: bytes) -> None:
+    if not data:
+        raise EmptyFile()
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise FileTooLarge()
+
+
+def _certificates_in(data: bytes) -> list[x509.Certificate]:
+    labels = [label.decode() for label in _PEM_BLOCK.findall(data)]
+    if any("PRIVATE KEY" in label for label in labels):
+        raise PrivateKeyUploaded()
+    if "CERTIFICATE" in labels:
+        return _loaded(x509.load_pem_x509_certificates, data)
+    if "PKCS7" in labels:
+        return _loaded(pkcs7.load_pem_pkcs7_certificates, data)
+    if labels:
+        raise NotACertificate()
+    return _der_certificates(data)
+
+
+def _der_certificates(data: bytes) -> list[x509.Certificate]:
+    try:
+        return [x509.load_der_x509_certificate(data)]
+    except ValueError:
+        pass
+    if _is_private_key(data):
+        raise PrivateKeyUploaded()
+    if _is_pkcs12(data):
+        raise KeystoreUploaded()
+    return _loaded(pkcs7.load_der_pkcs7_certificates, data)
+
+
+def _loaded(
+    loader: Callable[[bytes], list[x509.Certificate]], data: bytes
+) -> list[x509.Certificate]:
+    try:
+        certificates = loader(data)
+    except (ValueError, UnsupportedAlgorithm):
+        raise NotACertificate() from None
+    if not certificates:
+        raise NotACertificate("This file holds no certificate.")
+    return certificates
+
+
+def _is_private_key(der: bytes) -> bool:
+    try:
+        serialization.load_der_private_key(der, password=None)
+    except TypeError:  # an encrypted private key: still a private key
+        return True
+    except (ValueError, UnsupportedAlgorithm):
+        return False
+    return True
+
+
+def _is_pkcs12(der: bytes) -> bool:
+    try:
+        pfx = asn1_pkcs12.Pfx.load(der, strict=True)
+        return pfx["auth_safe"]["content_type"].native in ("data", "signed_data")
+    except (ValueError, TypeError, KeyError):
+        return False
+
+
+def _leaf(certificates: list[x509.Certificate]) -> x509.Certificate:
+    def issued_another(candidate: x509.Certificate) -> bool:
+        return any(
+            other is not candidate and other.issuer == candidate.subject for other in certificates
+        )
+
+    leaves = [c for c in certificates if not issued_another(c)]
+    return (leaves or certificates)[0]
+
+
+# -- reading PKCS#12 -------------------------------------------------------------------------
+
+
+def _open_keystore(data: bytes, *, password: str) -> pkcs12.PKCS12KeyAndCertificates:
+    _check_size(data)
+    try:
+        return pkcs12.load_pkcs12(data, password.encode())
+    except ValueError as error:
+        # cryptography says "Invalid password or PKCS12 data" once the structure parsed.
+        if "password" not in str(error).lower():
+            raise NotAKeystore() from None
+        if _mac_accepts(data, password=password):
+            raise KeyNotReadable() from None
+        raise WrongPassword() from None
+
+
+def _mac_accepts(data: bytes, *, password: str) -> bool:
+    """True when the file's MAC proves the password right (so something else failed)."""
+    try:
+        pfx = asn1_pkcs12.Pfx.load(data)
+        mac_data = pfx["mac_data"]
+        mac = _mac(
+            pfx["auth_safe"]["content"].native,
+            password=password,
+            digest=mac_data["mac"]["digest_algorithm"]["algorithm"].native,
+            salt=mac_data["mac_salt"].native,
+            iterations=mac_data["iterations"].native,
+        )
+        return hmac.compare_digest(mac, mac_data["mac"]["digest"].native)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return False
+
+
+def _key_entries(
+    data: bytes, *, password: str, keystore: pkcs12.PKCS12KeyAndCertificates
+) -> list[tuple[str, serialization.PrivateKeyTypes]]:
+    """(alias, key) of every private key, in file order.
+
+    load_pkcs12 returns only the first key, so the key bags are read with asn1crypto. They sit
+    in unencrypted SafeContents in files from keytool, openssl, Windows and cryptography (the
+    key itself is shrouded); were they hidden inside encrypted content, load_pkcs12's single
+    key is the fallback. Unnamed keys get keytool's names: "1", "2", ...
+    """
+    entries, unnamed = [], 0
+    for name, bag in _key_bags(data):
+        if name is None:
+            unnamed += 1
+            name = str(unnamed)
+        entries.append((name, _decrypt_key_bag(bag, password)))
+    if not entries and keystore.key is not None:
+        name = keystore.cert.friendly_name if keystore.cert else None
+        entries.append((name.decode() if name else "1", keystore.key))
+    return entries
+
+
+def _key_bags(data: bytes) -> list[tuple[str | None, asn1_pkcs12.SafeBag]]:
+    bags = []
+    try:
+        for content_info in _authenticated_safe(asn1_pkcs12.Pfx.load(data)):
+            if content_info["content_type"].native != "data":
+                continue  # encrypted SafeContents: certificates, in every common tool's output
+            for bag in asn1_pkcs12.SafeContents.load(content_info["content"].native):
+                if bag["bag_id"].native in ("key_bag", "pkcs8_shrouded_key_bag"):
+                    bags.append((_friendly_name(bag), bag))
+    except (ValueError, TypeError, KeyError):
+        raise NotAKeystore() from None
+    return bags
+
+
+def _friendly_name(bag: asn1_pkcs12.SafeBag) -> str | None:
+    for attribute in bag["bag_attributes"]:
+        if attribute["type"].native == "friendly_name" and attribute["values"].native:
+            return attribute["values"].native[0]
+    return None
+
+
+def _decrypt_key_bag(bag: asn1_pkcs12.SafeBag, password: str) -> serialization.PrivateKeyTypes:
+    der = bag["bag_value"].untag().dump()
+    shrouded = bag["bag_id"].native == "pkcs8_shrouded_key_bag"
+    try:
+        return serialization.load_der_private_key(
+            der, password=password.encode() if shrouded else None
+        )
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        # The file's MAC accepted the password: the key has another one, or a rare cipher.
+        raise KeyNotReadable() from None
+
+
+def _entry_named(
+    entries: list[tuple[str, serialization.PrivateKeyTypes]], alias: str
+) -> tuple[str, serialization.PrivateKeyTypes]:
+    for name, key in entries:
+        if name == alias:
+            return name, key
+    # keytool treats aliases without regard to case; accept that when it is unambiguous.
+    matches = [(name, key) for name, key in entries if name.casefold() == alias.casefold()]
+    if len(matches) == 1:
+        return matches[0]
+    raise AliasNotFound(alias, tuple(name for name, _ in entries))
+
+
+def _certificate_of(
+    key: serialization.PrivateKeyTypes, certificates: list[x509.Certificate]
+) -> x509.Certificate | None:
+    public_key = key.public_key()
+    return next((c for c in certificates if c.public_key() == public_key), None)
+
+
+def _chain(
+    certificate: x509.Certificate, certificates: list[x509.Certificate]
+) -> tuple[x509.Certificate, ...]:
+    chain: list[x509.Certificate] = []
+    current = certificate
+    while current.issuer != current.subject and len(chain) < len(certificates):
+        issuer = next((c for c in certificates if c.subject == current.issuer), None)
+        if issuer is None or issuer in chain:
+            break
+        chain.append(issuer)
+        current = issuer
+    return tuple(chain)
+
+
+def _other_certificate_aliases(
+    keystore: pkcs12.PKCS12KeyAndCertificates, keys: list[serialization.PrivateKeyTypes]
+) -> tuple[str, ...]:
+    """Friendly names of the certificates that belong to none of `keys`."""
+    bags = _certificate_bags(keystore)
+    owned = {_certificate_of(key, [bag.certificate for bag in bags]) for key in keys}
+    return tuple(
+        bag.friendly_name.decode()
+        for bag in bags
+        if bag.friendly_name and bag.certificate not in owned
+    )
+
+
+def _certificate_bags(keystore: pkcs12.PKCS12KeyAndCertificates) -> list[pkcs12.PKCS12Certificate]:
+    return ([keystore.cert] if keystore.cert else []) + list(keystore.additional_certs)
+
+
+def _all_certificates(keystore: pkcs12.PKCS12KeyAndCertificates) -> list[x509.Certificate]:
+    return [bag.certificate for bag in _certificate_bags(keystore)]
+
+
+# -- writing PKCS#12 -------------------------------------------------------------------------
+
+
+def _merge_keystores(first: bytes, second: bytes, *, password: str) -> bytes:
+    """`first` with the SafeContents of `second` appended, under a fresh MAC."""
+    first_pfx, second_pfx = asn1_pkcs12.Pfx.load(first), asn1_pkcs12.Pfx.load(second)
+    contents = [*_authenticated_safe(first_pfx), *_authenticated_safe(second_pfx)]
+    return _pfx(contents, password=password, mac_template=first_pfx["mac_data"])
+
+
+def _authenticated_safe(pfx: asn1_pkcs12.Pfx) -> list[cms.ContentInfo]:
+    return list(asn1_pkcs12.AuthenticatedSafe.load(pfx["auth_safe"]["content"].native))
+
+
+def _pfx(
+    contents: list[cms.ContentInfo], *, password: str, mac_template: asn1_pkcs12.MacData
+) -> bytes:
+    """A PFX over `contents`, MACed like `mac_template` (same digest, iterations) with new salt."""
+    auth_safe = asn1_pkcs12.AuthenticatedSafe(contents).dump()
+    digest_algorithm = mac_template["mac"]["digest_algorithm"]
+    salt = secrets.token_bytes(len(mac_template["mac_salt"].native))
+    iterations = mac_template["iterations"].native
+    mac = _mac(
+        auth_safe,
+        password=password,
+        digest=digest_algorithm["algorithm"].native,
+        salt=salt,
+        iterations=iterations,
+    )
+    return asn1_pkcs12.Pfx(
+        {
+            "version": "v3",
+            "auth_safe": cms.ContentInfo({"content_type": "data", "content": auth_safe}),
+            "mac_data": {
+                "mac": {"digest_algorithm": digest_algorithm, "digest": mac},
+                "mac_salt": salt,
+                "iterations": iterations,
+            },
+        }
+    ).dump()
+
+
+def _mac(data: bytes, *, password: str, digest: str, salt: bytes, iterations: int) -> bytes:
+    """The PKCS#12 MAC of `data` (RFC 7292 appendix B, HMAC keyed with ID 3)."""
+    length = hashlib.new(digest).digest_size
+    key = _pkcs12_kdf(
+        password=password,
+        salt=salt,
+        iterations=iterations,
+        purpose=3,
+        length=length,
+        digest=digest,
+    )
+    return hmac.new(key, data, digest).digest()
+
+
+def _pkcs12_kdf(
+    *, password: str, salt: bytes, iterations: int, purpose: int, length: int, digest: str
+) -> bytes:
+    """RFC 7292 appendix B.2 key derivation; the password as a NUL-terminated BMPString."""
+    block = hashlib.new(digest).block_size
+    secret = password.encode("utf-16-be") + b"\0\0"
+    i = bytearray(_repeat(salt, block) + _repeat(secret, block))
+    derived = b""
+    while len(derived) < length:
+        a = bytes([purpose]) * block + bytes(i)
+        for _ in range(iterations):
+            a = hashlib.new(digest, a).digest()
+        derived += a
+        b = int.from_bytes((a * (block // len(a) + 1))[:block]) + 1
+        for start in range(0, len(i), block):
+            total = (int.from_bytes(i[start : start + block]) + b) % (1 << (8 * block))
+            i[start : start + block] = total.to_bytes(block)
+    return derived[:length]
+
+
+def _repeat(value: bytes, block: int) -> bytes:
+    """`value` repeated to fill a whole number of blocks (empty stays empty)."""
+    size = block * -(-len(value) // block)
+    return (value * (size // len(value) + 1))[:size] if value else b""
+
+
+# -- names and checks ------------------------------------------------------------------------
+
+
+def _subject(*, common_name: str, organization: str | None, email: str | None) -> x509.Name:
+    attributes = []
+    if organization:
+        attributes.append(_attribute(NameOID.ORGANIZATION_NAME, organization, "organization"))
+    if email:
+        if not email.isascii() or "@" not in email:
+            raise InvalidValue("The e-mail address must be a plain ASCII address like a@b.com.")
+        attributes.append(_attribute(NameOID.EMAIL_ADDRESS, email, "e-mail address", limit=255))
+    # Last in DER so that it comes first when shown: "CN=me,emailAddress=...,O=...".
+    attributes.append(_attribute(NameOID.COMMON_NAME, common_name, "common name"))
+    return x509.Name(attributes)
+
+
+def _attribute(oid: x509.ObjectIdentifier, value: str, label: str, limit: int = 64):
+    value = value.strip()
+    if not 1 <= len(value) <= limit:
+        raise InvalidValue(f"The {label} must be 1 to {limit} characters long.")
+    return x509.NameAttribute(oid, value)
+
+
+def _self_signed_extensions(public_key: rsa.RSAPublicKey):
+    return [
+        (x509.BasicConstraints(ca=False, path_length=None), True),
+        (
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=True,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            True,
+        ),
+        (x509.SubjectKeyIdentifier.from_public_key(public_key), False),
+        (x509.AuthorityKeyIdentifier.from_issuer_public_key(public_key), False),
+    ]
+
+
+def _check_new_password(password: str) -> None:
+    if not password:
+        raise InvalidValue("Choose a password for the keystore.")
+
+
+def _check_alias(alias: str) -> None:
+    if not alias or not alias.strip():
+        raise InvalidValue("An alias cannot be empty.")
+
+
+def _name(name: x509.Name) -> str:
+    return name.rfc4514_string({NameOID.EMAIL_ADDRESS: "emailAddress"})
+
+
+def _key_type(public_key) -> str:
+    if isinstance(public_key, rsa.RSAPublicKey):
+        return "RSA"
+    if isinstance(public_key, ec.EllipticCurvePublicKey):
+        return "EC"
+    return type(public_key).__name__.removesuffix("PublicKey").removeprefix("_") or "unknown"
+
+
+def _quoted(names: tuple[str, ...]) -> str:
+    return ", ".join(f"'{name}'" for name in names)
