@@ -10,10 +10,15 @@ from serverless_as2.models import Tenant
 class TenantForm(forms.ModelForm):
     """A model form that knows the tenant its row belongs to."""
 
+    as2_id_field = ""
+
     def __init__(self, *args, tenant: Tenant, **kwargs):
         super().__init__(*args, **kwargs)
         self.tenant = tenant
         self.instance.tenant = tenant
+        if self.as2_id_field:
+            # Spaces around an AS2 ID are an error to show, not something to trim silently.
+            self.fields[self.as2_id_field].strip = False
 
     def _check_unique_per_tenant(self, field: str, label: str) -> None:
         value = self.cleaned_data.get(field)
@@ -28,24 +33,28 @@ class TenantForm(forms.ModelForm):
 
 
 class As2InstanceForm(TenantForm):
+    as2_id_field = "my_as2_id"
+
     class Meta:
         model = As2Instance
         fields = ["my_as2_id", "my_name", "my_as2_alias", "my_email", "enabled"]
 
     def clean(self):
         cleaned = super().clean()
-        self._check_unique_per_tenant("my_as2_id", "an AS2 instance")
+        self._check_unique_per_tenant(self.as2_id_field, "an AS2 instance")
         return cleaned
 
 
 class PartnerForm(TenantForm):
+    as2_id_field = "partner_as2_id"
+
     class Meta:
         model = Partner
         fields = ["partner_as2_id", "partner_name", "partner_as2_alias", "partner_email", "enabled"]
 
     def clean(self):
         cleaned = super().clean()
-        self._check_unique_per_tenant("partner_as2_id", "a partner")
+        self._check_unique_per_tenant(self.as2_id_field, "a partner")
         return cleaned
 
 
