@@ -477,16 +477,26 @@ def _key_entries(
     key itself is shrouded); were they hidden inside encrypted content, load_pkcs12's single
     key is the fallback. Unnamed keys get keytool's names: "1", "2", ...
     """
-    entries, unnamed = [], 0
-    for name, bag in _key_bags(data):
-        if name is None:
-            unnamed += 1
-            name = str(unnamed)
-        entries.append((name, _decrypt_key_bag(bag, password)))
-    if not entries and keystore.key is not None:
+    bags = _key_bags(data)
+    if not bags:
+        if keystore.key is None:
+            return []
         name = keystore.cert.friendly_name if keystore.cert else None
-        entries.append((name.decode() if name else "1", keystore.key))
-    return entries
+        return [(name.decode() if name else "1", keystore.key)]
+    aliases = _aliases([name for name, _ in bags])
+    if len(bags) == 1 and keystore.key is not None:
+        # The only key, which load_pkcs12 has decrypted already (that costs ~40 ms).
+        return [(aliases[0], keystore.key)]
+    return [
+        (alias, _decrypt_key_bag(bag, password))
+        for alias, (_, bag) in zip(aliases, bags, strict=True)
+    ]
+
+
+def _aliases(names: list[str | None]) -> list[str]:
+    """Friendly names, with keytool's "1", "2", ... for the keys that have none."""
+    numbers = iter(range(1, len(names) + 1))
+    return [str(next(numbers)) if name is None else name for name in names]
 
 
 def _key_bags(data: bytes) -> list[tuple[str | None, asn1_pkcs12.SafeBag]]:
