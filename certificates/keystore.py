@@ -717,6 +717,12 @@ def _self_signed_extensions(public_key: rsa.RSAPublicKey):
 def _check_new_password(password: str) -> None:
     if not password:
         raise InvalidValue("Choose a password for the keystore.")
+    if not (password.isascii() and password.isprintable()):
+        # keytool 17 refuses such passwords for PBES2 keys and cannot open such keystores.
+        raise InvalidValue(
+            "Use only ASCII letters, digits, spaces and punctuation in the keystore password; "
+            "keytool cannot open keystores with other characters."
+        )
 
 
 def _check_alias(alias: str) -> None:

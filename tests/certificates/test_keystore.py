@@ -718,6 +718,16 @@ def test_keystores_refuse_an_empty_password_or_alias(ours, partner):
         build_partner_keystore(password=PASSWORD, partner_alias=" ", partner_certificate=partner[1])
 
 
+@pytest.mark.parametrize("password", ["pässwörd", "tab\there"])
+def test_keystores_refuse_a_password_keytool_cannot_use(partner, password):
+    # keytool 17: "Password is not ASCII" when writing, "password was incorrect" when reading.
+    with pytest.raises(InvalidValue, match="only ASCII") as raised:
+        build_partner_keystore(
+            password=password, partner_alias="amazon", partner_certificate=partner[1]
+        )
+    assert password not in str(raised.value)
+
+
 def test_keystore_errors_are_value_errors_with_a_sentence():
     assert issubclass(KeystoreError, ValueError)
     for error in (WrongPassword(), NotAKeystore(), EmptyFile(), FileTooLarge()):
