@@ -28,6 +28,7 @@ MAX_UPLOAD_BYTES = 1_048_576
 KEY_SIZES = (2048, 3072, 4096)
 MIN_RSA_KEY_SIZE = 2048
 
+_MAX_MAC_ITERATIONS = 200_000  # keytool writes 10,000; openssl and cryptography 2,048
 _DATE_FORMAT = "%Y-%m-%d %H:%M UTC"
 _PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----")
 
@@ -455,6 +456,8 @@ def _mac_accepts(data: bytes, *, password: str) -> bool:
     try:
         pfx = asn1_pkcs12.Pfx.load(data)
         mac_data = pfx["mac_data"]
+        if mac_data["iterations"].native > _MAX_MAC_ITERATIONS:
+            return False  # a pure-Python KDF: don't let a crafted file spin for minutes
         mac = _mac(
             pfx["auth_safe"]["content"].native,
             password=password,
