@@ -16,6 +16,9 @@ class TenantForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.tenant = tenant
         self.instance.tenant = tenant
+        for name, field in self.fields.items():
+            # The product's labels are its field names (as2_url, my_as2_id): keep their case.
+            field.label = self._meta.model._meta.get_field(name).verbose_name
         if self.as2_id_field:
             # Spaces around an AS2 ID are an error to show, not something to trim silently.
             self.fields[self.as2_id_field].strip = False

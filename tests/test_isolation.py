@@ -54,8 +54,9 @@ def walk(resolver: URLResolver, namespace: str = "") -> Iterator[tuple[str, URLP
 
 def urls_with_arguments() -> list[str]:
     return sorted(
-        name for name, pattern in walk(get_resolver()) if pattern.pattern.converters
-        and name not in PUBLIC
+        name
+        for name, pattern in walk(get_resolver())
+        if pattern.pattern.converters and name not in PUBLIC
     )
 
 

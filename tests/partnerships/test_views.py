@@ -48,7 +48,14 @@ def test_pages_need_a_login(client, db):
 def test_header_shows_the_users_email_and_a_logout(client_a):
     page = client_a.get("/instances/").content.decode()
     assert "a@example.com" in page and 'action="/accounts/logout/"' in page
-    for label in ("AS2 Instances", "Partner", "PartnerShip", "Certificate", "TrackLog", "Send File"):
+    for label in (
+        "AS2 Instances",
+        "Partner",
+        "PartnerShip",
+        "Certificate",
+        "TrackLog",
+        "Send File",
+    ):
         assert f">{label}</a>" in page
 
 
@@ -126,7 +133,9 @@ def test_copy_endpoint_uri_is_the_tenants_inbound_url(client_a, tenant_a, settin
 
 def test_create_partnership_and_find_it_in_the_list(client_a, tenant_a):
     instance, partner = make_instance(tenant_a), make_partner(tenant_a)
-    assert client_a.post("/partnerships/new/", partnership_form(instance, partner)).status_code == 302
+    assert (
+        client_a.post("/partnerships/new/", partnership_form(instance, partner)).status_code == 302
+    )
     page = client_a.get("/partnerships/").content.decode()
     assert "https://amazon.example/as2" in page
     assert Partnership.objects.get().tenant == tenant_a
@@ -204,3 +213,15 @@ def test_delete_is_refused_while_a_partnership_depends_on_it(client_a, tenant_a)
     page = response.content.decode()
     assert "cannot be deleted while 1 other record(s) use it (mycompany → amazon)" in page
     assert As2Instance.objects.count() == 1
+
+
+def test_navigation_marks_only_the_current_section(client_a):
+    page = client_a.get("/partnerships/new/").content.decode()
+    assert page.count('aria-current="page"') == 1
+    assert 'aria-current="page">PartnerShip</a>' in page
+
+
+def test_form_labels_are_the_products_field_names(client_a):
+    page = client_a.get("/partnerships/new/").content.decode()
+    assert ">as2_url <" in page or ">as2_url</label>" in page
+    assert ">As2_url" not in page
