@@ -674,13 +674,14 @@ def decrypt(
     try:
         cipher, parameters = _content_cipher(envelope.algorithm)
         recipients = _key_trans_recipients(envelope.recipient_infos)
+        for content_key, oaep in _content_keys(recipients, key, certificate, cipher.key_size):
+            plaintext = _decrypt_content(cipher, parameters, content_key, envelope)
+            if plaintext is not None:
+                return DecryptedContent(plaintext, cipher.name, oaep)
+        failure = _decryption_failure(recipients, certificate)
     except _PARSE_ERRORS as error:
         raise MalformedMessage(f"The encrypted message is not readable CMS: {error}") from error
-    for content_key, oaep in _content_keys(recipients, key, certificate, cipher.key_size):
-        plaintext = _decrypt_content(cipher, parameters, content_key, envelope)
-        if plaintext is not None:
-            return DecryptedContent(plaintext, cipher.name, oaep)
-    raise DecryptionFailed(_decryption_failure(recipients, certificate))
+    raise DecryptionFailed(failure)
 
 
 def _read_envelope(buf: memoryview, content: ber.Element, *, authenticated: bool) -> _Envelope:
@@ -924,6 +925,6 @@ def _refuse_if_larger(size: int, max_size: int) -> None:
     """Raise once decompressed output passes the allowed size."""
     if size > max_size:
         raise DecompressionFailed(
-            f"The compressed content expands to more than {max_size} bytes — "
+            f"The compressed content is larger than {max_size} bytes once decompressed — "
             "refused as a possible zip bomb."
         )
