@@ -12,6 +12,7 @@ from asn1crypto import algos, cms, core
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, InvalidTag
+from cryptography.exceptions import UnsupportedAlgorithm as UnsupportedKeyType
 from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
 from cryptography.hazmat.primitives import hashes, padding
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -42,8 +43,17 @@ _HASHES: dict[str, type[hashes.HashAlgorithm]] = {
     "sha512": hashes.SHA512,
 }
 
-# asn1crypto parses lazily: any of these can surface from deep inside a hostile structure.
-_PARSE_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError, AttributeError)
+# asn1crypto parses lazily: any of these can surface from deep inside a hostile structure;
+# cryptography raises its UnsupportedAlgorithm for an embedded certificate with a mangled key.
+_PARSE_ERRORS = (
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    OverflowError,
+    AttributeError,
+    UnsupportedKeyType,
+)
 
 
 @dataclass(frozen=True)
@@ -67,6 +77,8 @@ class DecryptedContent:
 
 @dataclass(frozen=True)
 class _ContentCipher:
+    """A content-encryption algorithm: our name, asn1crypto's OID name, sizes in bytes."""
+
     name: str
     oid_name: str
     key_size: int
@@ -130,12 +142,12 @@ def normalise_digest_name(name: str) -> str:
 
 def normalise_encryption_name(name: str) -> str:
     """Map "AES-256-CBC", "aes_256_cbc", "des-ede3-cbc", "tripledes_192_cbc"... to our names."""
-    canonical = name.strip().lower().replace("_", "-").removesuffix("-cbc")
-    canonical = canonical.replace("aes-", "aes").replace("-gcm", "") + (
-        "-gcm" if canonical.endswith("-gcm") else ""
-    )
-    if canonical in ("des-ede3", "tripledes", "tripledes-192", "3des"):
+    spelling = name.strip().lower().replace("_", "-")
+    gcm = spelling.endswith("-gcm")
+    base = spelling.removesuffix("-gcm").removesuffix("-cbc").replace("aes-", "aes")
+    if base in ("des-ede3", "tripledes", "tripledes-192", "3des") and not gcm:
         return "3des"
+    canonical = f"{base}-gcm" if gcm else base
     if canonical not in _CIPHERS:
         raise UnsupportedAlgorithm(f"The encryption algorithm {name!r} is not supported.")
     return canonical
@@ -654,6 +666,8 @@ def _oaep(
 
 @dataclass(frozen=True)
 class _Envelope:
+    """The parts of an (Auth)EnvelopedData; the encrypted content as views into the input."""
+
     recipient_infos: bytes
     algorithm: bytes
     chunks: list[memoryview]

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 from hypothesis import HealthCheck, given, settings
@@ -40,14 +40,18 @@ PAYLOAD = b"UNB+UNOA:2+SENDER+RECEIVER'\nline\r\nbare\rcr\x00\xff" + bytes(range
 class Party:
     """A key, its self-signed certificate, and both written as PEM files for openssl."""
 
-    key: rsa.RSAPrivateKey
+    key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
     certificate: x509.Certificate
     key_pem: Path
     cert_pem: Path
 
 
-def _make_party(directory: Path, name: str) -> Party:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+def _make_party(directory: Path, name: str, *, curve: ec.EllipticCurve | None = None) -> Party:
+    key = (
+        rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        if curve is None
+        else ec.generate_private_key(curve)
+    )
     subject = x509.Name(
         [
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Serverless AS2 tests"),
@@ -411,6 +415,13 @@ def test_we_verify_openssl_signature_without_embedded_certificate(
         cms.verify(signature, PAYLOAD)
 
 
+def test_we_verify_openssl_ecdsa_signature(tmp_path: Path) -> None:
+    ecdsa = _make_party(tmp_path, "ecdsa", curve=ec.SECP256R1())
+    signature = _openssl_sign(ecdsa, tmp_path, "-md", "sha384")
+    info = cms.verify(signature, PAYLOAD, certificates=[ecdsa.certificate])
+    assert (info.digest_algorithm, info.signer) == ("sha384", ecdsa.certificate)
+
+
 def _openssl_encrypt(tmp_path: Path, *options: str) -> bytes:
     (tmp_path / "content.bin").write_bytes(PAYLOAD)
     openssl(
@@ -665,9 +676,22 @@ def test_wrong_content_type_is_reported(ours: Party) -> None:
 
 
 @pytest.fixture(scope="session")
-def valid_messages(ours: Party) -> list[bytes]:
-    """One message of each kind, for mutation."""
+def valid_messages(ours: Party, tmp_path_factory: pytest.TempPathFactory) -> list[bytes]:
+    """One message of each kind, ours in DER and openssl's in streamed BER, for mutation."""
+    directory = tmp_path_factory.mktemp("mutations")
+    (directory / "content.bin").write_bytes(PAYLOAD[:300])
+    openssl(
+        "cms", "-encrypt", "-binary", "-aes-128-cbc", "-stream", "-in", directory / "content.bin",
+        "-outform", "DER", "-out", directory / "enc.ber", ours.cert_pem,
+    )  # fmt: skip
+    openssl(
+        "cms", "-sign", "-binary", "-nodetach", "-stream", "-in", directory / "content.bin",
+        "-signer", ours.cert_pem, "-inkey", ours.key_pem, "-outform", "DER",
+        "-out", directory / "sig.ber",
+    )  # fmt: skip
     return [
+        (directory / "enc.ber").read_bytes(),
+        (directory / "sig.ber").read_bytes(),
         cms.sign(PAYLOAD[:300], key=ours.key, certificate=ours.certificate),
         cms.encrypt(PAYLOAD[:300], certificate=ours.certificate, algorithm="aes128"),
         cms.encrypt(PAYLOAD[:300], certificate=ours.certificate, algorithm="aes128-gcm"),
@@ -678,7 +702,7 @@ def valid_messages(ours: Party) -> list[bytes]:
 @settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(which=st.integers(0, 3), position=st.integers(0, 10_000), value=st.integers(0, 255),
+@given(which=st.integers(0, 5), position=st.integers(0, 10_000), value=st.integers(0, 255),
        cut=st.booleans())  # fmt: skip
 def test_mutated_messages_raise_only_as2_errors(
     ours: Party, valid_messages: list[bytes], which: int, position: int, value: int, cut: bool
@@ -692,6 +716,7 @@ def test_mutated_messages_raise_only_as2_errors(
     for operation in (
         lambda: cms.content_type_of(bytes(message)),
         lambda: cms.verify(bytes(message), PAYLOAD[:300], certificates=[ours.certificate]),
+        lambda: cms.verify(bytes(message), None),
         lambda: cms.decrypt(bytes(message), key=ours.key, certificate=ours.certificate),
         lambda: cms.decompress(bytes(message), max_size=1000),
     ):
