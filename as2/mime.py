@@ -322,8 +322,8 @@ def quote_param(value: str) -> str:
 
 def format_filename_param(filename: str) -> str:
     """``filename=...`` for ASCII names, RFC 2231 ``filename*=utf-8''...`` otherwise."""
-    if all(0x20 <= ord(c) < 0x7F for c in filename):
-        return f"filename={quote_param(filename)}"
+    if all(0x20 <= ord(c) < 0x7F for c in filename):  # always quoted: some peers insist
+        return 'filename="' + filename.replace("\\", "\\\\").replace('"', '\\"') + '"'
     return "filename*=" + email.utils.encode_rfc2231(filename, "utf-8")
 
 

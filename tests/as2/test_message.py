@@ -1,0 +1,381 @@
+"""build_message and parse_message: headers, options, quirks of real peers, and every error."""
+
+import re
+
+import pytest
+
+import as2
+from as2.message import quote_as2_id, unquote_as2_id
+
+PAYLOAD = b"ISA*00*          *00*\nGS*PO\r\nST*850\rSE*2\n"
+
+
+def build(alice, bob, payload=PAYLOAD, **options):
+    arguments = {
+        "filename": "order.x12",
+        "content_type": "application/EDI-X12",
+        "sender": alice.as2_id,
+        "receiver": bob.as2_id,
+        "subject": "Order 42",
+    }
+    return as2.build_message(payload, **(arguments | options))
+
+
+def signed_and_encrypted(alice, bob, **options):
+    return build(
+        alice,
+        bob,
+        sign_key=alice.key,
+        sign_certificate=alice.certificate,
+        encrypt_certificate=bob.certificate,
+        **options,
+    )
+
+
+def parse(alice, bob, headers, body, **options):
+    arguments = {
+        "decrypt_key": bob.key,
+        "decrypt_certificate": bob.certificate,
+        "verify_certificates": [alice.certificate],
+    }
+    return as2.parse_message(headers, body, **(arguments | options))
+
+
+# --- What build_message writes ---------------------------------------------------------------
+
+
+def test_built_message_carries_the_as2_headers(alice, bob):
+    message = signed_and_encrypted(alice, bob)
+    headers = message.headers
+
+    assert headers["AS2-Version"] == "1.2"
+    assert headers["AS2-From"] == "alice"
+    assert headers["AS2-To"] == '"Bob AS2"'  # an AS2 ID with a space is quoted
+    assert headers["Subject"] == "Order 42"
+    assert headers["MIME-Version"] == "1.0"
+    assert "EDIINT-Features" in headers
+    assert headers["Message-ID"] == message.message_id
+    assert re.fullmatch(r"<\d{14}\.[0-9a-f]{24}@serverless-as2>", message.message_id)
+    assert headers["Content-Type"].startswith("application/pkcs7-mime; smime-type=enveloped-data")
+    assert headers["Disposition-Notification-To"] == "alice"
+    assert headers["Disposition-Notification-Options"] == (
+        "signed-receipt-protocol=optional, pkcs7-signature; signed-receipt-micalg=optional, sha-256"
+    )
+    assert "Receipt-Delivery-Option" not in headers
+
+
+def test_async_mdn_request_names_the_return_url(alice, bob):
+    message = build(
+        alice, bob, mdn_mode="async", async_mdn_url="https://as2.example.com/mdn", mdn_signed=False
+    )
+
+    assert message.headers["Receipt-Delivery-Option"] == "https://as2.example.com/mdn"
+    assert message.headers["Disposition-Notification-To"] == "https://as2.example.com/mdn"
+    assert "Disposition-Notification-Options" not in message.headers
+
+
+def test_no_mdn_requested_sends_no_notification_headers(alice, bob):
+    message = build(alice, bob, mdn_mode="none")
+
+    assert not any(name.startswith("Disposition-Notification") for name in message.headers)
+    assert parse(alice, bob, message.headers, message.body).mdn_request is None
+
+
+def test_plain_message_body_is_the_payload_and_filename_is_in_the_headers(alice, bob):
+    message = build(alice, bob, mdn_mode="none")
+
+    assert message.body == PAYLOAD
+    assert message.headers["Content-Type"] == "application/EDI-X12"
+    assert message.headers["Content-Disposition"] == 'attachment; filename="order.x12"'
+
+
+def test_given_message_id_is_used(alice, bob):
+    message = build(alice, bob, message_id="<retry-1@example.com>")
+
+    assert message.message_id == "<retry-1@example.com>"
+    assert parse(alice, bob, message.headers, message.body).message_id == "<retry-1@example.com>"
+
+
+@pytest.mark.parametrize(
+    ("options", "complaint"),
+    [
+        ({"sign_key": "key-without-certificate"}, "sign_certificate"),
+        ({"mdn_mode": "async"}, "async_mdn_url"),
+        ({"compress": "twice"}, "compress"),
+        ({"sender": "x" * 129}, "AS2 ID"),
+        ({"receiver": "tab\there"}, "AS2 ID"),
+        ({"subject": "two\r\nlines"}, "line break"),
+        ({"domain": "bad domain"}, "domain"),
+    ],
+)
+def test_invalid_build_arguments_say_what_is_wrong(alice, bob, options, complaint):
+    with pytest.raises(ValueError, match=complaint):
+        build(alice, bob, **options)
+
+
+def test_unknown_algorithm_is_unsupported(alice, bob):
+    with pytest.raises(as2.UnsupportedAlgorithm):
+        signed_and_encrypted(alice, bob, digest_algorithm="whirlpool")
+
+
+@pytest.mark.parametrize(
+    ("as2_id", "on_the_wire"),
+    [("AS2Server", "AS2Server"), ("AS2 Server", '"AS2 Server"'), ('say "hi"', '"say \\"hi\\""')],
+)
+def test_as2_ids_are_quoted_only_when_needed(as2_id, on_the_wire):
+    assert quote_as2_id(as2_id) == on_the_wire
+    assert unquote_as2_id(on_the_wire) == as2_id
+
+
+# --- What parse_message reports ---------------------------------------------------------------
+
+
+def test_round_trip_reports_everything_that_was_applied(alice, bob):
+    message = signed_and_encrypted(
+        alice, bob, compress="before-signing", encrypt_algorithm="aes192", digest_algorithm="sha384"
+    )
+
+    received = parse(alice, bob, message.headers, message.body)
+
+    assert received.payload == PAYLOAD
+    assert (received.sender, received.receiver) == ("alice", "Bob AS2")
+    assert received.subject == "Order 42"
+    assert received.filename == "order.x12"
+    assert received.content_type == "application/EDI-X12"
+    assert (received.encrypted, received.signed, received.compressed) == (
+        "aes192",
+        "sha384",
+        "before-signing",
+    )
+    assert received.signer == alice.certificate
+    assert received.mic == message.mic and received.mic_algorithm == "sha384"
+    assert received.mdn_request == as2.MdnRequest(
+        mode="sync", signed=True, digest_algorithms=("sha384",), url=None, to="alice"
+    )
+
+
+@pytest.mark.parametrize(
+    ("options", "reported"),
+    [
+        ({"pss": True}, ("pss", True)),
+        ({"oaep": True}, ("oaep", True)),
+        ({"encrypt_algorithm": "3des"}, ("encrypted", "3des")),
+        ({"encrypt_algorithm": "aes128-gcm"}, ("encrypted", "aes128-gcm")),
+        ({"digest_algorithm": "sha1"}, ("signed", "sha1")),
+        ({"digest_algorithm": "SHA-512"}, ("signed", "sha512")),
+    ],
+)
+def test_algorithm_choices_are_reported(alice, bob, options, reported):
+    message = signed_and_encrypted(alice, bob, **options)
+
+    received = parse(alice, bob, message.headers, message.body)
+
+    assert received.payload == PAYLOAD
+    assert getattr(received, reported[0]) == reported[1]
+    assert received.mic == message.mic
+
+
+def test_header_names_in_any_case_and_as_a_list_of_pairs(alice, bob):
+    message = signed_and_encrypted(alice, bob)
+    pairs = [(name.lower(), value) for name, value in message.headers.items()]
+
+    assert parse(alice, bob, pairs, message.body).payload == PAYLOAD
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("application/pkcs7-signature", "application/x-pkcs7-signature"),
+        ("micalg=sha-256", "micalg=SHA256"),
+        ("micalg=sha-256", "micalg=sha256"),
+    ],
+)
+def test_legacy_spellings_of_signed_messages_are_accepted(alice, bob, old, new):
+    message = build(alice, bob, sign_key=alice.key, sign_certificate=alice.certificate)
+    headers = {name: value.replace(old, new) for name, value in message.headers.items()}
+    body = message.body.replace(old.encode(), new.encode())
+
+    received = parse(alice, bob, headers, body)
+
+    assert received.payload == PAYLOAD and received.mic == message.mic
+
+
+def test_x_pkcs7_mime_encrypted_message_is_accepted(alice, bob):
+    message = signed_and_encrypted(alice, bob)
+    headers = message.headers | {
+        "Content-Type": "application/x-pkcs7-mime; smime-type=enveloped-data; name=smime.p7m"
+    }
+
+    assert parse(alice, bob, headers, message.body).payload == PAYLOAD
+
+
+@pytest.mark.parametrize("encoding", ["binary", "base64"])
+def test_signature_part_without_transfer_encoding_header_is_read(alice, bob, encoding):
+    message = build(
+        alice,
+        bob,
+        sign_key=alice.key,
+        sign_certificate=alice.certificate,
+        content_transfer_encoding=encoding,
+    )
+    signature_header = f"Content-Transfer-Encoding: {encoding}\r\nContent-Disposition: attachment; "
+    body = message.body.replace(
+        signature_header.encode() + b'filename="smime.p7s"',
+        b'Content-Disposition: attachment; filename="smime.p7s"',
+    )
+    assert body != message.body
+
+    assert parse(alice, bob, message.headers, body).payload == PAYLOAD
+
+
+def test_encrypted_body_without_transfer_encoding_header_is_binary(alice, bob):
+    message = signed_and_encrypted(alice, bob)
+    headers = {k: v for k, v in message.headers.items() if k != "Content-Transfer-Encoding"}
+
+    assert parse(alice, bob, headers, message.body).payload == PAYLOAD
+
+
+def test_signed_message_with_lf_header_lines_still_verifies(alice, bob):
+    # Some peers (and some ways of storing messages) turn the signed part's header lines into
+    # LF; the signature is over their CRLF form and the payload is left untouched.
+    message = build(alice, bob, sign_key=alice.key, sign_certificate=alice.certificate)
+    header_block = message.body.split(b"\r\n\r\n", 1)[0]
+    lf_block = header_block.replace(b"\r\n", b"\n")
+    body = message.body.replace(header_block + b"\r\n\r\n", lf_block + b"\n\n", 1)
+
+    received = parse(alice, bob, message.headers, body)
+
+    assert received.payload == PAYLOAD and received.mic == message.mic
+
+
+def test_compression_order_is_detected(alice, bob):
+    before = signed_and_encrypted(alice, bob, compress="before-signing")
+    after = signed_and_encrypted(alice, bob, compress="after-signing")
+
+    assert parse(alice, bob, before.headers, before.body).compressed == "before-signing"
+    assert parse(alice, bob, after.headers, after.body).compressed == "after-signing"
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"compress": "before-signing"},
+        {"encrypt_certificate": "bob"},
+        {"encrypt_certificate": "bob", "compress": "after-signing"},
+    ],
+)
+def test_unsigned_messages_give_the_mic_the_sender_expects(alice, bob, options):
+    if "encrypt_certificate" in options:
+        options["encrypt_certificate"] = bob.certificate
+    message = build(alice, bob, **options)
+
+    received = parse(alice, bob, message.headers, message.body)
+
+    assert received.payload == PAYLOAD
+    assert received.signed is None
+    assert received.mic == message.mic
+
+
+# --- Errors, each with the disposition an MDN reports -----------------------------------------
+
+
+def test_required_encryption_missing_is_insufficient_security(alice, bob):
+    message = build(alice, bob, sign_key=alice.key, sign_certificate=alice.certificate)
+
+    with pytest.raises(as2.InsufficientSecurity) as caught:
+        parse(alice, bob, message.headers, message.body, require_encryption=True)
+    assert caught.value.disposition == "insufficient-message-security"
+    assert "encrypt" in str(caught.value)
+
+
+def test_required_signature_missing_is_insufficient_security(alice, bob):
+    message = build(alice, bob, encrypt_certificate=bob.certificate)
+
+    with pytest.raises(as2.InsufficientSecurity, match="signed"):
+        parse(alice, bob, message.headers, message.body, require_signature=True)
+
+
+def test_encrypted_message_without_a_key_fails_decryption(alice, bob):
+    message = signed_and_encrypted(alice, bob)
+
+    with pytest.raises(as2.DecryptionFailed) as caught:
+        as2.parse_message(message.headers, message.body)
+    assert caught.value.disposition == "decryption-failed"
+
+
+def test_message_for_someone_else_fails_decryption(alice, bob, mallory):
+    message = signed_and_encrypted(alice, bob)
+
+    with pytest.raises(as2.DecryptionFailed):
+        parse(
+            alice,
+            bob,
+            message.headers,
+            message.body,
+            decrypt_key=mallory.key,
+            decrypt_certificate=mallory.certificate,
+        )
+
+
+def test_message_signed_by_someone_else_fails_authentication(alice, bob, mallory):
+    message = build(alice, bob, sign_key=mallory.key, sign_certificate=mallory.certificate)
+
+    with pytest.raises(as2.SignatureInvalid) as caught:
+        parse(alice, bob, message.headers, message.body)
+    assert caught.value.disposition == "authentication-failed"
+
+
+def test_altered_payload_fails_authentication(alice, bob):
+    message = build(alice, bob, sign_key=alice.key, sign_certificate=alice.certificate)
+    body = message.body.replace(b"GS*PO", b"GS*PX")
+
+    with pytest.raises(as2.SignatureInvalid):
+        parse(alice, bob, message.headers, body)
+
+
+def test_decompressed_size_is_bounded(alice, bob):
+    message = build(alice, bob, payload=bytes(1_000_000), compress="before-signing")
+    assert len(message.body) < 10_000
+
+    with pytest.raises(as2.DecompressionFailed) as caught:
+        parse(alice, bob, message.headers, message.body, max_payload_size=100_000)
+    assert caught.value.disposition == "decompression-failed"
+
+
+@pytest.mark.parametrize("missing", ["AS2-From", "AS2-To", "Message-ID", "Content-Type"])
+def test_message_without_an_essential_header_is_malformed(alice, bob, missing):
+    message = build(alice, bob)
+    headers = {name: value for name, value in message.headers.items() if name != missing}
+
+    with pytest.raises(as2.MalformedMessage, match=missing):
+        parse(alice, bob, headers, message.body)
+
+
+def test_envelope_is_readable_when_the_body_is_not(alice, bob):
+    message = signed_and_encrypted(alice, bob)
+
+    with pytest.raises(as2.As2Error):
+        parse(alice, bob, message.headers, b"garbage")
+    envelope = as2.read_envelope(message.headers)
+
+    assert (envelope.message_id, envelope.sender, envelope.receiver) == (
+        message.message_id,
+        "alice",
+        "Bob AS2",
+    )
+    assert envelope.mdn_request is not None and envelope.mdn_request.signed
+
+
+def test_notification_options_in_sterling_spelling_are_read(alice, bob):
+    headers = build(alice, bob).headers | {
+        "Disposition-Notification-Options": (
+            "signed-receipt-protocol=required,pkcs7-signature;"
+            "signed-receipt-micalg=required,SHA1,md5,unknown-hash"
+        )
+    }
+
+    request = as2.read_envelope(headers).mdn_request
+
+    assert request is not None and request.signed
+    assert request.digest_algorithms == ("sha1", "md5")
