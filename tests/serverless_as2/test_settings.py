@@ -14,6 +14,7 @@ def test_check_deploy_is_clean_under_production_settings(tmp_path):
         "SAS2_DATA_DIR": str(tmp_path),
         "DJANGO_SECRET_KEY": "k" * 20 + "a-long-random-production-secret-key-value-0123456789",
     }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
