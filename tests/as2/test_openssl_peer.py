@@ -1,0 +1,285 @@
+"""The openssl CLI as an independent peer: it opens what we build, we open what it builds."""
+
+import base64
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import as2
+from as2.mime import Headers, entity_from_headers, split_multipart
+from tests.as2.conftest import Party, split_http
+
+pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl CLI")
+
+PAYLOAD = b"ISA*00*\nGS*PO\r\nST*850\rx\x00\xff\xfe binary tail\r\n"
+ENTITY = (
+    b"Content-Type: application/EDI-X12\r\n"
+    b"Content-Transfer-Encoding: binary\r\n"
+    b'Content-Disposition: attachment; filename="po.x12"\r\n'
+    b"\r\n" + PAYLOAD
+)
+
+
+def openssl(*arguments: str | Path) -> bytes:
+    result = subprocess.run(["openssl", *map(str, arguments)], capture_output=True, check=False)
+    assert result.returncode == 0, result.stderr.decode(errors="replace")
+    return result.stdout
+
+
+@pytest.fixture
+def pem(tmp_path):
+    """PEM files of a party: pem(party) -> (certificate path, key path)."""
+    return lambda party: party.write_pem(tmp_path)
+
+
+def build(alice: Party, bob: Party, **options) -> as2.OutboundMessage:
+    return as2.build_message(
+        PAYLOAD,
+        filename="po.x12",
+        content_type="application/EDI-X12",
+        sender=alice.as2_id,
+        receiver=bob.as2_id,
+        subject="openssl",
+        **options,
+    )
+
+
+def as_mime_file(message: as2.OutboundMessage) -> bytes:
+    """The message as a MIME document, the way openssl smime reads one."""
+    content_type = message.headers["Content-Type"]
+    return b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + message.body
+
+
+def as2_headers(content_type: str) -> dict[str, str]:
+    return {
+        "AS2-From": "openssl",
+        "AS2-To": "Bob AS2",
+        "Message-ID": "<openssl-1@example.com>",
+        "Content-Type": content_type,
+    }
+
+
+# --- openssl opens what we build --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("encoding", ["base64", "binary"])
+@pytest.mark.parametrize("pss", [False, True])
+def test_openssl_verifies_our_signed_message(alice, bob, pem, tmp_path, encoding, pss):
+    message = build(
+        alice,
+        bob,
+        sign_key=alice.key,
+        sign_certificate=alice.certificate,
+        pss=pss,
+        content_transfer_encoding=encoding,
+    )
+    # Split the multipart ourselves and hand openssl the exact signed bytes (binary-safe).
+    entity = entity_from_headers(Headers.of(message.headers), message.body)
+    content, signature = split_multipart(entity)
+    (tmp_path / "content.bin").write_bytes(content.raw.tobytes())
+    (tmp_path / "signature.der").write_bytes(signature.decoded_body())
+    alice_pem, _ = pem(alice)
+
+    openssl(
+        "cms", "-verify", "-binary", "-inform", "DER", "-in", tmp_path / "signature.der",
+        "-content", tmp_path / "content.bin", "-CAfile", alice_pem, "-purpose", "any",
+        "-out", tmp_path / "out.bin",
+    )  # fmt: skip
+
+    assert (tmp_path / "out.bin").read_bytes() == content.raw.tobytes()
+    if encoding == "binary":
+        assert content.raw.tobytes() == ENTITY
+
+
+def test_openssl_smime_verifies_our_signed_message_as_a_whole(alice, bob, pem, tmp_path):
+    message = build(
+        alice,
+        bob,
+        sign_key=alice.key,
+        sign_certificate=alice.certificate,
+        content_transfer_encoding="base64",
+    )
+    (tmp_path / "signed.eml").write_bytes(as_mime_file(message))
+    alice_pem, _ = pem(alice)
+
+    openssl(
+        "smime", "-verify", "-binary", "-in", tmp_path / "signed.eml", "-CAfile", alice_pem,
+        "-purpose", "any", "-out", tmp_path / "content.mime",
+    )  # fmt: skip
+
+    assert b"Content-Transfer-Encoding: base64" in (tmp_path / "content.mime").read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("algorithm", "oaep"),
+    [
+        ("3des", False),
+        ("aes128", False),
+        ("aes192", False),
+        ("aes256", False),
+        ("aes256", True),
+        ("aes128-gcm", False),
+        ("aes256-gcm", True),
+    ],
+)
+def test_openssl_decrypts_our_encrypted_message(alice, bob, pem, tmp_path, algorithm, oaep):
+    message = build(alice, bob, encrypt_certificate=bob.certificate, encrypt_algorithm=algorithm,
+                    oaep=oaep)  # fmt: skip
+    (tmp_path / "body.p7m").write_bytes(message.body)
+    bob_pem, bob_key = pem(bob)
+
+    openssl(
+        "cms", "-decrypt", "-binary", "-inform", "DER", "-in", tmp_path / "body.p7m",
+        "-recip", bob_pem, "-inkey", bob_key, "-out", tmp_path / "inner.mime",
+    )  # fmt: skip
+
+    assert (tmp_path / "inner.mime").read_bytes() == ENTITY
+
+
+def test_openssl_decrypts_then_verifies_our_signed_encrypted_message(alice, bob, pem, tmp_path):
+    message = build(
+        alice,
+        bob,
+        sign_key=alice.key,
+        sign_certificate=alice.certificate,
+        encrypt_certificate=bob.certificate,
+        content_transfer_encoding="base64",
+    )
+    (tmp_path / "body.p7m").write_bytes(base64.b64decode(message.body))
+    bob_pem, bob_key = pem(bob)
+    alice_pem, _ = pem(alice)
+
+    openssl(
+        "cms", "-decrypt", "-binary", "-inform", "DER", "-in", tmp_path / "body.p7m",
+        "-recip", bob_pem, "-inkey", bob_key, "-out", tmp_path / "signed.mime",
+    )  # fmt: skip
+    openssl(
+        "smime", "-verify", "-binary", "-in", tmp_path / "signed.mime", "-CAfile", alice_pem,
+        "-purpose", "any", "-out", tmp_path / "content.mime",
+    )  # fmt: skip
+
+    content = (tmp_path / "content.mime").read_bytes()
+    assert content.startswith(b"Content-Type: application/EDI-X12\r\n")
+
+
+# --- we open what openssl builds --------------------------------------------------------------
+
+
+def openssl_signed(alice: Party, pem, tmp_path: Path, *options: str) -> tuple[dict, bytes]:
+    (tmp_path / "entity.mime").write_bytes(ENTITY)
+    alice_pem, alice_key = pem(alice)
+    openssl(
+        "cms", "-sign", "-binary", "-in", tmp_path / "entity.mime", "-signer", alice_pem,
+        "-inkey", alice_key, "-outform", "SMIME", "-out", tmp_path / "signed.eml", *options,
+    )  # fmt: skip
+    headers, body = split_http((tmp_path / "signed.eml").read_bytes())
+    return as2_headers(dict(headers)["Content-Type"]), body
+
+
+@pytest.mark.parametrize(
+    ("options", "digest", "pss"),
+    [
+        (("-md", "sha256"), "sha256", False),
+        (("-md", "sha1"), "sha1", False),
+        (("-md", "sha512"), "sha512", False),
+        (("-md", "sha384", "-keyopt", "rsa_padding_mode:pss"), "sha384", True),
+        (("-md", "md5"), "md5", False),  # legacy peers: verified inbound, never sent
+        (("-md", "sha256", "-noattr"), "sha256", False),
+    ],
+)
+def test_we_verify_messages_signed_by_openssl(alice, pem, tmp_path, options, digest, pss):
+    headers, body = openssl_signed(alice, pem, tmp_path, *options)
+
+    received = as2.parse_message(headers, body, verify_certificates=[alice.certificate])
+
+    assert received.payload == PAYLOAD
+    assert received.filename == "po.x12"
+    assert (received.signed, received.pss) == (digest, pss)
+    assert received.signer == alice.certificate
+
+
+def test_we_open_an_opaque_signed_message_from_openssl(alice, pem, tmp_path):
+    (tmp_path / "entity.mime").write_bytes(ENTITY)
+    alice_pem, alice_key = pem(alice)
+    openssl(
+        "cms", "-sign", "-binary", "-nodetach", "-md", "sha256", "-in", tmp_path / "entity.mime",
+        "-signer", alice_pem, "-inkey", alice_key, "-outform", "DER", "-out", tmp_path / "o.p7m",
+    )  # fmt: skip
+
+    received = as2.parse_message(
+        as2_headers("application/pkcs7-mime; smime-type=signed-data"),
+        (tmp_path / "o.p7m").read_bytes(),
+        verify_certificates=[alice.certificate],
+    )
+
+    assert received.payload == PAYLOAD and received.signed == "sha256"
+
+
+OAEP = ("-keyopt", "rsa_padding_mode:oaep", "-keyopt", "rsa_oaep_md:sha256")
+
+
+@pytest.mark.parametrize(
+    ("cipher", "key_options", "algorithm"),
+    [
+        (("-des-ede3-cbc",), (), "3des"),
+        (("-aes-128-cbc",), (), "aes128"),
+        (("-aes-192-cbc",), (), "aes192"),
+        (("-aes-256-cbc", "-stream"), (), "aes256"),  # BER, indefinite length
+        (("-aes-256-cbc",), OAEP, "aes256"),
+        (("-aes-128-gcm",), (), "aes128-gcm"),
+    ],
+)
+def test_we_open_messages_signed_then_encrypted_by_openssl(
+    alice, bob, pem, tmp_path, cipher, key_options, algorithm
+):
+    openssl_signed(alice, pem, tmp_path, "-md", "sha256")
+    bob_pem, _ = pem(bob)
+    openssl(
+        "cms", "-encrypt", "-binary", *cipher, "-in", tmp_path / "signed.eml", "-outform", "DER",
+        "-out", tmp_path / "enc.der", "-recip", bob_pem, *key_options,
+    )  # fmt: skip
+
+    received = as2.parse_message(
+        as2_headers("application/pkcs7-mime; smime-type=enveloped-data; name=smime.p7m"),
+        (tmp_path / "enc.der").read_bytes(),
+        decrypt_key=bob.key,
+        decrypt_certificate=bob.certificate,
+        verify_certificates=[alice.certificate],
+        require_encryption=True,
+        require_signature=True,
+    )
+
+    assert received.payload == PAYLOAD
+    assert (received.encrypted, received.signed) == (algorithm, "sha256")
+    assert received.oaep == bool(key_options)
+
+
+def test_we_verify_an_mdn_signed_by_openssl(alice, bob, pem, tmp_path):
+    message = build(alice, bob, sign_key=alice.key, sign_certificate=alice.certificate)
+    received = as2.parse_message(
+        message.headers, message.body, verify_certificates=[alice.certificate]
+    )
+    report = as2.build_mdn(original=received)  # unsigned: its body is the multipart/report
+    (tmp_path / "report.mime").write_bytes(
+        b"Content-Type: " + report.headers["Content-Type"].encode() + b"\r\n\r\n" + report.body
+    )
+    bob_pem, bob_key = pem(bob)
+    openssl(
+        "cms", "-sign", "-binary", "-md", "sha256", "-in", tmp_path / "report.mime",
+        "-signer", bob_pem, "-inkey", bob_key, "-outform", "SMIME", "-out", tmp_path / "mdn.eml",
+    )  # fmt: skip
+    headers, body = split_http((tmp_path / "mdn.eml").read_bytes())
+
+    mdn = as2.parse_mdn(
+        headers,
+        body,
+        verify_certificates=[bob.certificate],
+        expected_mic=message.mic,
+        expected_message_id=message.message_id,
+        require_signature=True,
+    )
+
+    assert mdn.signed == "sha256" and mdn.signer == bob.certificate
+    assert mdn.successful and mdn.mic_matches is True
