@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.utils
 import hmac
 from dataclasses import dataclass
 
@@ -20,12 +21,14 @@ from as2.message import (
     unquote_as2_id,
 )
 from as2.mime import (
+    Body,
     Headers,
     HeadersInput,
     MimeEntity,
     build_entity,
     build_multipart,
     entity_from_headers,
+    join_body,
     make_boundary,
     parse_header_block,
     quote_param,
@@ -116,7 +119,7 @@ def build_mdn(
         original, disposition, mic, reporting_ua, text or _text(original, error)
     )
     request = original.mdn_request
-    layer: tuple[list[tuple[str, str]], bytes] = report
+    layer: tuple[list[tuple[str, str]], Body] = report
     signed = None
     if (
         sign_key is not None
@@ -134,11 +137,12 @@ def build_mdn(
         )
     message_id = message_id or make_message_id(domain)
     headers = _mdn_headers(original, message_id) | dict(layer[0])
-    return OutboundMdn(message_id, headers, layer[1], disposition, mic, signed)
+    return OutboundMdn(message_id, headers, join_body(layer[1]), disposition, mic, signed)
 
 
 def _mdn_digest(requested: tuple[str, ...]) -> str:
-    return requested[0] if requested else DEFAULT_MIC_ALGORITHM
+    """The first requested micalg we sign with (never MD5), else SHA-256."""
+    return next((name for name in requested if name in cms.SIGN_ALGORITHMS), DEFAULT_MIC_ALGORITHM)
 
 
 def _mdn_headers(original: InboundMessage | Envelope, message_id: str) -> dict[str, str]:
@@ -148,6 +152,7 @@ def _mdn_headers(original: InboundMessage | Envelope, message_id: str) -> dict[s
         "AS2-To": quote_as2_id(original.sender),
         "Message-ID": message_id,
         "Subject": MDN_SUBJECT,
+        "Date": email.utils.formatdate(usegmt=True),
         "MIME-Version": "1.0",
         "EDIINT-Features": EDIINT_FEATURES,
     }
@@ -170,7 +175,7 @@ def _report_entity(
     mic: str | None,
     reporting_ua: str,
     text: str,
-) -> tuple[list[tuple[str, str]], bytes]:
+) -> tuple[list[tuple[str, str]], Body]:
     """The multipart/report: a human-readable part and the disposition notification."""
     fields = [
         ("Reporting-UA", _one_line(reporting_ua)),

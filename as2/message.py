@@ -19,6 +19,7 @@ from as2.exceptions import (
     MalformedMessage,
 )
 from as2.mime import (
+    Body,
     Headers,
     HeadersInput,
     MimeEntity,
@@ -27,6 +28,7 @@ from as2.mime import (
     entity_from_headers,
     filename_of,
     format_filename_param,
+    join_body,
     parse_entity,
     serialise_headers,
 )
@@ -170,6 +172,7 @@ def build_message(
             layer = _cms_layer(cms.compress(build_entity(*layer)), content_transfer_encoding)
     if encrypt_certificate is not None:
         entity = build_entity(*layer)
+        del layer  # the signed pieces can go before the ciphertext is made (20 MB payloads)
         mic = mic or compute_mic(entity, mic_algorithm)  # unsigned: the entity we encrypt
         der = cms.encrypt(
             entity, certificate=encrypt_certificate, algorithm=encrypt_algorithm, oaep=oaep
@@ -182,7 +185,7 @@ def build_message(
         mdn_mode, mdn_signed, mdn_algorithm, mdn_to, async_mdn_url, sender
     )
     headers |= dict(layer[0])  # the outermost entity's MIME headers travel as HTTP headers
-    return OutboundMessage(message_id, headers, layer[1], mic, mic_algorithm)
+    return OutboundMessage(message_id, headers, join_body(layer[1]), mic, mic_algorithm)
 
 
 def _check_build_arguments(
@@ -204,7 +207,7 @@ def _check_build_arguments(
         raise ValueError("an asynchronous MDN needs async_mdn_url")
 
 
-Layer = tuple[list[tuple[str, str]], bytes]
+Layer = tuple[list[tuple[str, str]], Body]
 
 
 def _payload_layer(

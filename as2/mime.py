@@ -10,12 +10,14 @@ from __future__ import annotations
 import binascii
 import email.header
 import email.utils
+import functools
 import quopri
 import re
 import secrets
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from as2.exceptions import MalformedMessage
 
@@ -78,7 +80,7 @@ class ContentType:
     """A parsed Content-Type (or Content-Disposition): lower-cased value and parameters."""
 
     value: str
-    params: dict[str, str]
+    params: Mapping[str, str]  # read-only: parsed values are shared through a cache
 
     @property
     def main_type(self) -> str:
@@ -111,7 +113,8 @@ class MimeEntity:
 
     @property
     def content_type(self) -> ContentType:
-        return parse_content_type(self.headers.get("content-type", "text/plain") or "text/plain")
+        """The parsed Content-Type; text/plain when absent (RFC 2045)."""
+        return _cached_content_type(self.headers.get("content-type") or "text/plain")
 
     @property
     def has_canonical_headers(self) -> bool:
@@ -212,9 +215,18 @@ def serialise_headers(fields: Iterable[tuple[str, str]]) -> bytes:
     return "".join(lines).encode("utf-8")
 
 
-def build_entity(fields: Iterable[tuple[str, str]], body: bytes) -> bytes:
+Body = bytes | list[bytes]  # a body, or its pieces in order (joined once, when needed)
+
+
+def build_entity(fields: Iterable[tuple[str, str]], body: Body) -> bytes:
     """A MIME entity: CRLF header lines, a blank line, then ``body`` untouched."""
-    return serialise_headers(fields) + b"\r\n" + body
+    pieces = [body] if isinstance(body, bytes) else body
+    return b"".join([serialise_headers(fields), b"\r\n", *pieces])
+
+
+def join_body(body: Body) -> bytes:
+    """The body as one bytes object (no copy when it already is one)."""
+    return body if isinstance(body, bytes) else b"".join(body)
 
 
 # --- Content-Type and parameters -------------------------------------------------------------
@@ -229,10 +241,18 @@ def parse_content_type(value: str) -> ContentType:
         name, equals, param_value = piece.partition("=")
         if equals and name.strip():
             raw_params.append((name.strip().lower(), _unquote(param_value.strip())))
-    return ContentType(main, _collapse_rfc2231(raw_params))
+    return ContentType(main, MappingProxyType(_collapse_rfc2231(raw_params)))
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_content_type(value: str) -> ContentType:
+    # Entities are walked several times per message; their few distinct values parse once.
+    return parse_content_type(value)
 
 
 def _split_outside_quotes(value: str, separator: str) -> list[str]:
+    if '"' not in value:
+        return value.split(separator)
     pieces, current, quoted, escaped = [], [], False, False
     for char in value:
         if escaped:
@@ -425,14 +445,14 @@ def make_boundary(*contents: bytes) -> str:
             return boundary
 
 
-def build_multipart(parts: list[bytes], boundary: str) -> bytes:
-    """A multipart body: each part exactly as given, CRLF framing, closing delimiter."""
+def build_multipart(parts: list[bytes], boundary: str) -> list[bytes]:
+    """A multipart body in pieces: each part exactly as given, CRLF framing, close delimiter."""
     delimiter = b"--" + boundary.encode("ascii")
     chunks = []
     for part in parts:
         chunks += [delimiter, b"\r\n", part, b"\r\n"]
     chunks += [delimiter, b"--\r\n"]
-    return b"".join(chunks)
+    return chunks
 
 
 def split_multipart(entity: MimeEntity) -> list[MimeEntity]:

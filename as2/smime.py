@@ -98,8 +98,8 @@ def signed_fields(
     digest_algorithm: str,
     pss: bool,
     transfer_encoding: TransferEncoding,
-) -> tuple[list[tuple[str, str]], bytes]:
-    """Headers and body of a multipart/signed entity: ``entity`` exactly, then its signature."""
+) -> tuple[list[tuple[str, str]], list[bytes]]:
+    """Headers and body pieces of a multipart/signed entity: ``entity``, then its signature."""
     signature = cms.sign(
         entity, key=key, certificate=certificate, digest_algorithm=digest_algorithm, pss=pss
     )

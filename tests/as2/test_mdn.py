@@ -247,3 +247,18 @@ def test_malformed_mdns_are_invalid(content_type, body):
 def test_mdn_without_content_type_is_invalid():
     with pytest.raises(as2.MdnInvalid):
         as2.parse_mdn({}, b"")
+
+
+def test_md5_request_gets_an_mdn_signed_with_sha256(alice, bob):
+    headers = send(alice, bob).headers | {
+        "Disposition-Notification-Options": (
+            "signed-receipt-protocol=optional, pkcs7-signature; signed-receipt-micalg=optional, md5"
+        )
+    }
+    envelope = as2.read_envelope(headers)
+
+    mdn = as2.build_mdn(original=envelope, sign_key=bob.key, sign_certificate=bob.certificate)
+
+    assert envelope.mdn_request is not None
+    assert envelope.mdn_request.digest_algorithms == ("md5",)
+    assert mdn.signed == "sha256"

@@ -122,7 +122,7 @@ def test_built_multipart_splits_back_into_the_same_parts():
     boundary = make_boundary(*parts)
     entity = entity_from_headers(
         Headers.of({"Content-Type": f'multipart/mixed; boundary="{boundary}"'}),
-        build_multipart(parts, boundary),
+        b"".join(build_multipart(parts, boundary)),
     )
 
     assert [part.raw.tobytes() for part in split_multipart(entity)] == parts

@@ -1,0 +1,232 @@
+"""AS2 engine figures: build/parse/MDN times and peak memory, against the raw crypto floor.
+
+Run: .venv/bin/python bench/engine.py
+The floor is measured in the same run: cryptography's own PKCS#7 sign + encrypt, and decrypt +
+a detached-signature check (digest of the bytes + RSA verify), on the same bytes, no MIME.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import statistics
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.serialization import pkcs7
+from cryptography.x509.oid import NameOID
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import as2  # noqa: E402
+from as2 import cms  # noqa: E402
+
+SIZES = {"10 KB": 10 * 1024, "1 MB": 1024 * 1024, "20 MB": 20 * 1024 * 1024}
+RUNS = {"10 KB": 200, "1 MB": 20, "20 MB": 5}
+
+
+def party(name: str) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+    return key, certificate
+
+
+ALICE_KEY, ALICE_CERT = party("alice")
+BOB_KEY, BOB_CERT = party("bob")
+
+
+def medians_ms(functions: dict[str, Callable[[], object]], runs: int) -> dict[str, float]:
+    """Median time of each function, run in interleaved rounds so load hits all alike."""
+    for function in functions.values():
+        function()  # warm up
+    times: dict[str, list[float]] = {name: [] for name in functions}
+    for _ in range(runs):
+        for name, function in functions.items():
+            start = time.perf_counter()
+            function()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) * 1000 for name, values in times.items()}
+
+
+def peak_bytes(function: Callable[[], object]) -> int:
+    """Peak Python-allocated bytes while ``function`` runs (its inputs excluded)."""
+    tracemalloc.start()
+    try:
+        function()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def payload_of(size: int) -> bytes:
+    text = b"LIN+1++9783898307529:EN'\r\nQTY+21:5'\nPRI+AAA:27.5'\r\n"
+    half = (text * (size // len(text) + 1))[: size // 2]
+    return half + os.urandom(size - len(half))
+
+
+# --- The floor: cryptography alone, no MIME --------------------------------------------------
+
+
+def floor_build(data: bytes) -> bytes:
+    signature = (
+        pkcs7.PKCS7SignatureBuilder()
+        .set_data(data)
+        .add_signer(ALICE_CERT, ALICE_KEY, hashes.SHA256())
+        .sign(serialization.Encoding.DER, [pkcs7.PKCS7Options.DetachedSignature,
+                                           pkcs7.PKCS7Options.Binary])
+    )  # fmt: skip
+    return (
+        pkcs7.PKCS7EnvelopeBuilder()
+        .set_data(data + signature)
+        .add_recipient(BOB_CERT)
+        .encrypt(serialization.Encoding.DER, [pkcs7.PKCS7Options.Binary])
+    )
+
+
+def floor_parse(envelope: bytes, signature: bytes) -> None:
+    content = pkcs7.pkcs7_decrypt_der(envelope, BOB_CERT, BOB_KEY, [])
+    digest = hashes.Hash(hashes.SHA256())
+    digest.update(content)
+    digest.finalize()
+    ALICE_CERT.public_key().verify(signature, b"x" * 100, padding.PKCS1v15(), hashes.SHA256())
+
+
+# --- The CMS layer alone (as2.cms), to split our overhead into CMS and MIME ---------------------
+
+
+def cms_build(data: bytes) -> bytes:
+    signature = cms.sign(data, key=ALICE_KEY, certificate=ALICE_CERT)
+    return cms.encrypt(data + signature, certificate=BOB_CERT)
+
+
+def cms_parse(envelope: bytes, signature: bytes, data: bytes) -> None:
+    cms.decrypt(envelope, key=BOB_KEY, certificate=BOB_CERT)
+    cms.verify(signature, data, certificates=[ALICE_CERT])
+
+
+# --- The engine ------------------------------------------------------------------------------
+
+
+def engine_build(data: bytes, compress: str = "none") -> as2.OutboundMessage:
+    return as2.build_message(
+        data,
+        filename="bench.edi",
+        content_type="application/EDIFACT",
+        sender="alice",
+        receiver="bob",
+        subject="bench",
+        sign_key=ALICE_KEY,
+        sign_certificate=ALICE_CERT,
+        encrypt_certificate=BOB_CERT,
+        compress=compress,  # type: ignore[arg-type]
+    )
+
+
+def engine_parse(message: as2.OutboundMessage) -> as2.InboundMessage:
+    return as2.parse_message(
+        message.headers,
+        message.body,
+        decrypt_key=BOB_KEY,
+        decrypt_certificate=BOB_CERT,
+        verify_certificates=[ALICE_CERT],
+    )
+
+
+def measure(label: str, size: int) -> dict[str, float]:
+    runs = RUNS[label]
+    data = payload_of(size)
+    envelope = floor_build(data)
+    small_signature = ALICE_KEY.sign(b"x" * 100, padding.PKCS1v15(), hashes.SHA256())
+    message = engine_build(data)
+    received = engine_parse(message)
+    assert received.payload == data
+    mdn = as2.build_mdn(original=received, sign_key=BOB_KEY, sign_certificate=BOB_CERT)
+    compressed = engine_build(data, "before-signing")
+    cms_envelope = cms_build(data)
+    cms_signature = cms.sign(data, key=ALICE_KEY, certificate=ALICE_CERT)
+    timings = medians_ms(
+        {
+            "floor build": lambda: floor_build(data),
+            "cms build": lambda: cms_build(data),
+            "build": lambda: engine_build(data),
+            "floor parse": lambda: floor_parse(envelope, small_signature),
+            "cms parse": lambda: cms_parse(cms_envelope, cms_signature, data),
+            "parse": lambda: engine_parse(message),
+            "mdn build": lambda: as2.build_mdn(
+                original=received, sign_key=BOB_KEY, sign_certificate=BOB_CERT
+            ),
+            "mdn parse": lambda: as2.parse_mdn(
+                mdn.headers, mdn.body, verify_certificates=[BOB_CERT], expected_mic=message.mic
+            ),
+        },
+        runs,
+    )
+    timings |= medians_ms(
+        {
+            "build zlib": lambda: engine_build(data, "before-signing"),
+            "parse zlib": lambda: engine_parse(compressed),
+        },
+        max(runs // 4, 3),
+    )
+    return timings | {
+        "message size": len(message.body),
+        "build peak": peak_bytes(lambda: engine_build(data)),
+        "parse peak": peak_bytes(lambda: engine_parse(message)),
+    }
+
+
+def main() -> None:
+    print("AS2 engine bench: RSA-2048, SHA-256 signature, AES-256-CBC, binary; medians in ms")
+    print("floor = cryptography's PKCS#7 sign+encrypt / decrypt + digest + RSA verify, no MIME")
+    print("cms = as2.cms alone (sign+encrypt / decrypt+verify), no MIME; x = ratio to floor\n")
+    results = {label: measure(label, size) for label, size in SIZES.items()}
+    print(f"{'size':>6} | {'floor':>7} {'cms':>7} {'build':>7} {'x':>5} | "
+          f"{'floor':>7} {'cms':>7} {'parse':>7} {'x':>5}")  # fmt: skip
+    for label, r in results.items():
+        print(
+            f"{label:>6} | {r['floor build']:7.2f} {r['cms build']:7.2f} {r['build']:7.2f} "
+            f"{r['build'] / r['floor build']:5.2f} | {r['floor parse']:7.2f} "
+            f"{r['cms parse']:7.2f} {r['parse']:7.2f} {r['parse'] / r['floor parse']:5.2f}"
+        )
+    print(f"\n{'size':>6} | {'build zlib':>10} {'parse zlib':>10} | {'MDN build':>9} "
+          f"{'MDN parse':>9} | {'peak build':>10} {'peak parse':>10}")  # fmt: skip
+    for label, r in results.items():
+        size = r["message size"]
+        print(
+            f"{label:>6} | {r['build zlib']:10.2f} {r['parse zlib']:10.2f} | "
+            f"{r['mdn build']:9.2f} {r['mdn parse']:9.2f} | "
+            f"{r['build peak'] / size:9.2f}x {r['parse peak'] / size:9.2f}x"
+        )
+    small, big = results["10 KB"], results["20 MB"]
+    print("\npeak = tracemalloc peak / message size (Python allocations; inputs excluded)")
+    print(
+        f"goal 10 KB build <= 2x floor: {small['build'] / small['floor build']:.2f}x; "
+        f"parse <= 2x floor: {small['parse'] / small['floor parse']:.2f}x "
+        f"(as2.cms alone: {small['cms build'] / small['floor build']:.2f}x / "
+        f"{small['cms parse'] / small['floor parse']:.2f}x)"
+    )
+    print(
+        f"goal 20 MB parse peak < 4x message: {big['parse peak'] / big['message size']:.2f}x "
+        f"({big['parse peak'] / 2**20:.1f} MiB for a {big['message size'] / 2**20:.1f} MiB message)"
+    )
+
+
+if __name__ == "__main__":
+    main()
