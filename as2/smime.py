@@ -14,6 +14,7 @@ from as2.exceptions import As2Error, MalformedMessage, SignatureInvalid, Unsuppo
 from as2.mime import (
     MimeEntity,
     build_multipart,
+    decode_transfer_encoding,
     encode_transfer_encoding,
     make_boundary,
     quote_param,
@@ -133,9 +134,14 @@ def cms_of(entity: MimeEntity) -> tuple[str, bytes]:
 def _cms_bytes(entity: MimeEntity) -> bytes:
     """The CMS bytes of a part: binary or base64, whatever its Content-Transfer-Encoding says.
 
-    Over HTTP the header is often absent or wrong, so a body that is not DER (which always
-    starts with a SEQUENCE tag, 0x30) but is valid base64 is decoded as base64.
+    Over HTTP the header is often absent or wrong. CMS always starts with a SEQUENCE tag (0x30)
+    and, being longer than 127 bytes, a long-form or indefinite length octet (0x80 and up):
+    such a body is binary whatever the header says. Otherwise a body that is valid base64 of
+    a SEQUENCE is decoded as base64.
     """
+    raw = entity.body
+    if raw.nbytes > 1 and raw[0] == 0x30 and raw[1] >= 0x80:
+        return decode_transfer_encoding(raw, "binary")
     body = entity.decoded_body()
     if body[:1] == b"\x30":  # DER/BER SEQUENCE; base64 of one starts with "M"
         return body

@@ -235,6 +235,13 @@ def test_encrypted_body_without_transfer_encoding_header_is_binary(alice, bob):
     assert parse(alice, bob, headers, message.body).payload == PAYLOAD
 
 
+def test_binary_body_labelled_base64_is_read_as_binary(alice, bob):
+    message = signed_and_encrypted(alice, bob)
+    headers = message.headers | {"Content-Transfer-Encoding": "base64"}
+
+    assert parse(alice, bob, headers, message.body).payload == PAYLOAD
+
+
 def test_signed_message_with_lf_header_lines_still_verifies(alice, bob):
     # Some peers (and some ways of storing messages) turn the signed part's header lines into
     # LF; the signature is over their CRLF form and the payload is left untouched.
