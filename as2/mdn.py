@@ -7,6 +7,7 @@ import hmac
 from dataclasses import dataclass
 
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from as2 import cms
 from as2.exceptions import As2Error, InsufficientSecurity, MalformedMessage, MdnInvalid
@@ -99,7 +100,7 @@ def build_mdn(
     original: InboundMessage | Envelope,
     error: As2Error | None = None,
     warning: str | None = None,
-    sign_key: object | None = None,
+    sign_key: rsa.RSAPrivateKey | None = None,
     sign_certificate: x509.Certificate | None = None,
     pss: bool = False,
     reporting_ua: str = REPORTING_UA,

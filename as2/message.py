@@ -6,10 +6,11 @@ import email.utils
 import re
 import secrets
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from as2 import cms
 from as2.exceptions import (
@@ -126,7 +127,7 @@ def build_message(
     sender: str,
     receiver: str,
     subject: str,
-    sign_key: object | None = None,
+    sign_key: rsa.RSAPrivateKey | None = None,
     sign_certificate: x509.Certificate | None = None,
     digest_algorithm: str = "sha256",
     pss: bool = False,
@@ -153,6 +154,11 @@ def build_message(
     digest_algorithm = cms.normalise_digest_name(digest_algorithm)
     mdn_algorithm = cms.normalise_digest_name(mdn_digest_algorithm or digest_algorithm)
     mic_algorithm = digest_algorithm if signing else mdn_algorithm
+    message_id = message_id or make_message_id(domain)
+    headers = _as2_headers(sender=sender, receiver=receiver, subject=subject, message_id=message_id)
+    headers |= _mdn_request_headers(
+        mdn_mode, mdn_signed, mdn_algorithm, mdn_to, async_mdn_url, sender
+    )
     layer = _payload_layer(payload, filename, content_type, content_transfer_encoding)
     if compress == "before-signing" or (compress == "after-signing" and not signing):
         layer = _cms_layer(cms.compress(build_entity(*layer)), content_transfer_encoding)
@@ -179,17 +185,12 @@ def build_message(
         )
         layer = _cms_layer(der, content_transfer_encoding)
     mic = mic or compute_mic(build_entity(*layer), mic_algorithm)
-    message_id = message_id or make_message_id(domain)
-    headers = _as2_headers(sender=sender, receiver=receiver, subject=subject, message_id=message_id)
-    headers |= _mdn_request_headers(
-        mdn_mode, mdn_signed, mdn_algorithm, mdn_to, async_mdn_url, sender
-    )
     headers |= dict(layer[0])  # the outermost entity's MIME headers travel as HTTP headers
     return OutboundMessage(message_id, headers, join_body(layer[1]), mic, mic_algorithm)
 
 
 def _check_build_arguments(
-    sign_key: object | None,
+    sign_key: rsa.RSAPrivateKey | None,
     sign_certificate: x509.Certificate | None,
     compress: str,
     mdn_mode: str,
@@ -339,14 +340,23 @@ class _Unwrapping:
     signer: x509.Certificate | None = None
     compressed_outside_signature: bool | None = None  # None: not compressed
     mic_input: bytes | memoryview | None = None
-    layers: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _Keys:
+    """What the receiver brings to open a message."""
+
+    decrypt_key: rsa.RSAPrivateKey | None
+    decrypt_certificate: x509.Certificate | None
+    verify_certificates: list[x509.Certificate] | None
+    max_payload_size: int
 
 
 def parse_message(
     headers: HeadersInput | Headers,
     body: bytes,
     *,
-    decrypt_key: object | None = None,
+    decrypt_key: rsa.RSAPrivateKey | None = None,
     decrypt_certificate: x509.Certificate | None = None,
     verify_certificates: list[x509.Certificate] | None = None,
     require_encryption: bool = False,
@@ -364,9 +374,9 @@ def parse_message(
         raise MalformedMessage("The message has no Content-Type header; check the partner's AS2.")
     entity = entity_from_headers(fields, body)
     state = _Unwrapping()
+    keys = _Keys(decrypt_key, decrypt_certificate, verify_certificates, max_payload_size)
     for _ in range(MAX_LAYERS):
-        unwrapped = _unwrap(entity, state, decrypt_key, decrypt_certificate, verify_certificates,
-                            max_payload_size)  # fmt: skip
+        unwrapped = _unwrap(entity, state, keys)
         if unwrapped is None:
             break
         entity = unwrapped
@@ -376,32 +386,24 @@ def parse_message(
     return _inbound(envelope, entity, state, fields, body)
 
 
-def _unwrap(
-    entity: MimeEntity,
-    state: _Unwrapping,
-    decrypt_key: object | None,
-    decrypt_certificate: x509.Certificate | None,
-    verify_certificates: list[x509.Certificate] | None,
-    max_payload_size: int,
-) -> MimeEntity | None:
+def _unwrap(entity: MimeEntity, state: _Unwrapping, keys: _Keys) -> MimeEntity | None:
     """The entity inside one S/MIME layer, or None when ``entity`` is the payload."""
     content_type = entity.content_type.value
     if content_type == "multipart/signed":
-        verified = verify_multipart_signed(entity, certificates=verify_certificates)
+        verified = verify_multipart_signed(entity, certificates=keys.verify_certificates)
         _record_signature(state, verified.info, verified.signed_bytes)
         return verified.content
     if content_type not in PKCS7_MIME_TYPES:
         return None
     kind, der = cms_of(entity)
     if kind == "enveloped-data":
-        return _decrypt(der, entity, state, decrypt_key, decrypt_certificate)
+        return _decrypt(der, entity, state, keys)
     if kind == "compressed-data":
-        content = cms.decompress(der, max_size=max_payload_size)
+        content = cms.decompress(der, max_size=keys.max_payload_size)
         if state.compressed_outside_signature is None:
             state.compressed_outside_signature = state.signed is None
-        state.layers.append("compressed")
         return _inner_entity(content, entity)
-    info = cms.verify(der, None, certificates=verify_certificates)  # opaque signed-data
+    info = cms.verify(der, None, certificates=keys.verify_certificates)  # opaque signed-data
     content = info.content or b""
     _record_signature(state, info, content)
     return _inner_entity(content, entity)
@@ -423,23 +425,16 @@ def _inner_entity(content: bytes, outer: MimeEntity) -> MimeEntity:
     return entity_from_headers(fields, content)
 
 
-def _decrypt(
-    der: bytes,
-    outer: MimeEntity,
-    state: _Unwrapping,
-    decrypt_key: object | None,
-    decrypt_certificate: x509.Certificate | None,
-) -> MimeEntity:
-    if decrypt_key is None:
+def _decrypt(der: bytes, outer: MimeEntity, state: _Unwrapping, keys: _Keys) -> MimeEntity:
+    if keys.decrypt_key is None:
         raise DecryptionFailed(
             "The message is encrypted but no private key was given to decrypt it; "
             "check that the partnership has our key pair."
         )
     if state.encrypted is not None:
         raise MalformedMessage("The message is encrypted twice; no AS2 product does that.")
-    decrypted = cms.decrypt(der, key=decrypt_key, certificate=decrypt_certificate)
+    decrypted = cms.decrypt(der, key=keys.decrypt_key, certificate=keys.decrypt_certificate)
     state.encrypted, state.oaep = decrypted.algorithm, decrypted.oaep
-    state.layers.append("encrypted")
     content = _inner_entity(decrypted.content, outer)
     if state.mic_input is None:
         state.mic_input = content.raw  # unsigned messages: MIC over the decrypted entity
@@ -453,7 +448,6 @@ def _record_signature(
         raise MalformedMessage("The message is signed twice; no AS2 product does that.")
     state.signed, state.pss, state.signer = info.digest_algorithm, info.pss, info.signer
     state.mic_input = signed_bytes  # RFC 4130 7.3.1: signed entity, headers included
-    state.layers.append("signed")
 
 
 def _check_security(state: _Unwrapping, require_encryption: bool, require_signature: bool) -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from as2 import cms
 from as2.exceptions import As2Error, MalformedMessage, SignatureInvalid, UnsupportedAlgorithm
@@ -94,7 +95,7 @@ def pkcs7_mime_fields(
 def signed_fields(
     entity: bytes,
     *,
-    key: object,
+    key: rsa.RSAPrivateKey,
     certificate: x509.Certificate,
     digest_algorithm: str,
     pss: bool,
