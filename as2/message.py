@@ -381,7 +381,10 @@ def parse_message(
             break
         entity = unwrapped
     else:
-        raise MalformedMessage("The message nests more S/MIME layers than any real AS2 message.")
+        raise MalformedMessage(
+            "The message nests more S/MIME layers than any real AS2 message; "
+            "check what the partner's AS2 software sends."
+        )
     _check_security(state, require_encryption, require_signature)
     return _inbound(envelope, entity, state, fields, body)
 
@@ -432,7 +435,9 @@ def _decrypt(der: bytes, outer: MimeEntity, state: _Unwrapping, keys: _Keys) -> 
             "check that the partnership has our key pair."
         )
     if state.encrypted is not None:
-        raise MalformedMessage("The message is encrypted twice; no AS2 product does that.")
+        raise MalformedMessage(
+            "The message is encrypted twice; check the partner's encryption settings."
+        )
     decrypted = cms.decrypt(der, key=keys.decrypt_key, certificate=keys.decrypt_certificate)
     state.encrypted, state.oaep = decrypted.algorithm, decrypted.oaep
     content = _inner_entity(decrypted.content, outer)
@@ -445,7 +450,7 @@ def _record_signature(
     state: _Unwrapping, info: cms.SignatureInfo, signed_bytes: bytes | memoryview
 ) -> None:
     if state.signed is not None:
-        raise MalformedMessage("The message is signed twice; no AS2 product does that.")
+        raise MalformedMessage("The message is signed twice; check the partner's signing settings.")
     state.signed, state.pss, state.signer = info.digest_algorithm, info.pss, info.signer
     state.mic_input = signed_bytes  # RFC 4130 7.3.1: signed entity, headers included
 

@@ -481,7 +481,10 @@ def _part_ranges(buffer: bytes, start: int, end: int, boundary: bytes) -> list[t
         if part_start is not None:
             ranges.append((part_start, _strip_line_break(buffer, part_start, position)))
             if len(ranges) > MAX_PARTS:
-                raise MalformedMessage("A multipart entity has too many parts.")
+                raise MalformedMessage(
+                    f"A multipart entity has more than {MAX_PARTS} parts; "
+                    "check the boundary in its Content-Type."
+                )
         if closing:
             return _require_parts(ranges)
         part_start = _after_line(buffer, after, end)

@@ -386,3 +386,17 @@ def test_notification_options_in_sterling_spelling_are_read(alice, bob):
 
     assert request is not None and request.signed
     assert request.digest_algorithms == ("sha1", "md5")
+
+
+@pytest.mark.parametrize(
+    ("sent", "received_as"),
+    [
+        ("Bestellung März – 5.edi", "Bestellung März – 5.edi"),
+        ('say "hi".txt', 'say "hi".txt'),
+        ("../../etc/cron.d/job", "job"),
+    ],
+)
+def test_filenames_round_trip_decoded_and_made_safe(alice, bob, sent, received_as):
+    message = signed_and_encrypted(alice, bob, filename=sent)
+
+    assert parse(alice, bob, message.headers, message.body).filename == received_as
