@@ -1,0 +1,100 @@
+"""Reads of certificates: the list, one certificate's details, and what expires soon."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from cryptography import x509
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+
+from certificates import keystore
+from certificates.expiry import SOON, Expiry, expiry_of
+from certificates.models import Certificate, PartnerCertificate
+from serverless_as2.models import Tenant
+from serverless_as2.tenancy import tenant_queryset
+
+
+def certificate_list(
+    *, tenant: Tenant, search: str = "", expiring: bool = False, now: datetime | None = None
+) -> QuerySet[Certificate]:
+    """The tenant's certificates, with `partner_not_after` (of the partner's current cert).
+
+    `search` matches either AS2 ID; `expiring` keeps those where ours or the partner's
+    expires within 30 days or has expired.
+    """
+    current = PartnerCertificate.objects.filter(
+        certificate=OuterRef("pk"), in_use_until__isnull=True
+    )
+    rows = (
+        tenant_queryset(Certificate, tenant=tenant)
+        .select_related("partnership__instance", "partnership__partner")
+        .annotate(partner_not_after=Subquery(current.values("not_after")[:1]))
+    )
+    if search:
+        rows = rows.filter(
+            Q(partnership__instance__my_as2_id__icontains=search)
+            | Q(partnership__partner__partner_as2_id__icontains=search)
+        )
+    if expiring:
+        soon = (now or timezone.now()) + SOON
+        rows = rows.filter(Q(my_not_after__lt=soon) | Q(partner_not_after__lt=soon))
+    return rows
+
+
+def partner_certificate_history(*, certificate: Certificate) -> QuerySet[PartnerCertificate]:
+    """The partner certificates of a certificate, current first, then by when they were used."""
+    return certificate.partner_certificates.order_by(
+        F("in_use_until").desc(nulls_first=True), "-in_use_from", "-pk"
+    )
+
+
+def certificate_info_of_pem(pem: str) -> keystore.CertificateInfo:
+    """What the detail page shows about a stored PEM certificate."""
+    return keystore.certificate_info(x509.load_pem_x509_certificate(pem.encode()))
+
+
+@dataclass(frozen=True)
+class ExpiringCertificate:
+    """Our certificate or a partner's current one that expires within 30 days or has expired."""
+
+    certificate: Certificate
+    partner_certificate: PartnerCertificate | None  # None: it is our certificate
+    expiry: Expiry
+
+    @property
+    def whose(self) -> str:
+        return "partner's" if self.partner_certificate else "our"
+
+    @property
+    def warned(self) -> int | None:
+        """The smallest warning level already e-mailed for it."""
+        if self.partner_certificate:
+            return self.partner_certificate.expiry_warned
+        return self.certificate.my_expiry_warned
+
+    @property
+    def needs_warning(self) -> bool:
+        """True when it has reached a warning level (30, 7, 1 days, expired) not yet sent."""
+        level = self.expiry.level
+        return level is not None and (self.warned is None or level < self.warned)
+
+
+def expiring_certificates(
+    *, tenant: Tenant | None = None, now: datetime | None = None
+) -> list[ExpiringCertificate]:
+    """Ours and partners' current certificates that expire within 30 days or have expired."""
+    now = now or timezone.now()
+    soon = now + SOON
+    ours = Certificate.objects.filter(my_not_after__lt=soon)
+    partners = PartnerCertificate.objects.filter(in_use_until__isnull=True, not_after__lt=soon)
+    if tenant is not None:
+        ours, partners = ours.filter(tenant=tenant), partners.filter(tenant=tenant)
+    related = ["tenant", "partnership__instance", "partnership__partner"]
+    found = [
+        ExpiringCertificate(row, None, expiry_of(row.my_not_after, now=now))
+        for row in ours.select_related(*related)
+    ] + [
+        ExpiringCertificate(row.certificate, row, expiry_of(row.not_after, now=now))
+        for row in partners.select_related(*(f"certificate__{name}" for name in related))
+    ]
+    return sorted(found, key=lambda item: (item.expiry.not_after, item.certificate.pk))
