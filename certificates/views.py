@@ -1,13 +1,213 @@
-"""Certificate pages."""
+"""Certificate pages and downloads. Views parse input, call one service and render."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import content_disposition_header
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
 
-from serverless_as2.tenancy import request_tenant
+from certificates import selectors, services
+from certificates.forms import (
+    GENERATE,
+    CertificateCreateForm,
+    KeystoreAliasesForm,
+    PartnerCertificateForm,
+)
+from certificates.models import Certificate
+from certificates.services import CertificateRefused, ExportKind
+from partnerships.models import Partnership
+from partnerships.selectors import instance_list, partner_list
+from serverless_as2.models import Tenant
+from serverless_as2.pages import list_context
+from serverless_as2.tenancy import request_tenant, tenant_get_or_404
+
+
+def _certificate(request: HttpRequest, pk: int) -> Certificate:
+    """The tenant's certificate `pk`, or 404."""
+    rows = Certificate.objects.select_related("partnership__instance", "partnership__partner")
+    return tenant_get_or_404(rows, tenant=request_tenant(request), pk=pk)
 
 
 @login_required
-def certificate_list(request: HttpRequest) -> HttpResponse:
+def certificate_list(request: HttpRequest, expiring: bool = False) -> HttpResponse:
+    rows = selectors.certificate_list(
+        tenant=request_tenant(request), search=request.GET.get("q", ""), expiring=expiring
+    )
+    return render(
+        request,
+        "certificates/certificate_list.html",
+        {**list_context(request, rows), "expiring": expiring},
+    )
+
+
+def _create_initial(request: HttpRequest, tenant: Tenant) -> dict:
+    """Create Cert opened from a partnership page (?partnership=<pk>) starts with it chosen."""
+    if not request.GET.get("partnership", "").isdigit():
+        return {}
+    partnership = tenant_get_or_404(
+        Partnership.objects.select_related("instance", "partner"),
+        tenant=tenant,
+        pk=int(request.GET["partnership"]),
+    )
+    return {
+        "instance": partnership.instance.pk,
+        "partner": partnership.partner.pk,
+        "private_key_alias": partnership.instance.my_as2_alias,
+        "partner_alias": partnership.partner.partner_as2_alias,
+    }
+
+
+@login_required
+@sensitive_post_parameters("password")
+def certificate_create(request: HttpRequest) -> HttpResponse:
+    tenant = request_tenant(request)
+    form = CertificateCreateForm(
+        request.POST or None,
+        request.FILES or None,
+        tenant=tenant,
+        initial=_create_initial(request, tenant),
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        common = {
+            "partnership": data["partnership"],
+            "password": data["password"],
+            "private_key_alias": data["private_key_alias"],
+            "partner_certificate_file": data["partner_certificate"],
+            "partner_alias": data["partner_alias"],
+            "accept_weak_key": data["accept_weak_key"],
+        }
+        try:
+            if data["mode"] == GENERATE:
+                certificate = services.certificate_generate(
+                    **common, key_size=data["key_size"], validity_days=data["validity_days"]
+                )
+            else:
+                certificate = services.certificate_import(
+                    **common, keystore_file=data["keystore_file"]
+                )
+        except CertificateRefused as refusal:
+            form.add_refusal(refusal)
+        else:
+            messages.success(request, f"Saved the certificate for {certificate.partnership}.")
+            return redirect("certificates:certificate_list")
+    context = {
+        "form": form,
+        "instance_data": {
+            i.pk: {"name": i.my_name, "alias": i.my_as2_alias, "email": i.my_email}
+            for i in instance_list(tenant=tenant)
+        },
+        "partner_data": {
+            p.pk: {"name": p.partner_name, "alias": p.partner_as2_alias, "email": p.partner_email}
+            for p in partner_list(tenant=tenant)
+        },
+    }
+    return render(request, "certificates/certificate_create.html", context)
+
+
+@login_required
+@require_POST
+@sensitive_post_parameters("password")
+def keystore_aliases(request: HttpRequest) -> JsonResponse:
+    """The aliases inside an uploaded .p12/.pfx, for the Create Cert form (nothing is stored)."""
     request_tenant(request)
-    return render(request, "certificates/certificate_list.html")
+    form = KeystoreAliasesForm(request.POST, request.FILES)
+    if not form.is_valid():
+        errors = [error for field_errors in form.errors.values() for error in field_errors]
+        return JsonResponse({"error": errors[0]}, status=400)
+    try:
+        contents = services.keystore_aliases(
+            keystore_file=form.cleaned_data["keystore_file"],
+            password=form.cleaned_data["password"],
+        )
+    except CertificateRefused as refusal:
+        return JsonResponse({"error": str(refusal), "field": refusal.field}, status=400)
+    return JsonResponse(
+        {
+            "private_key_aliases": list(contents.private_key_aliases),
+            "certificate_aliases": list(contents.certificate_aliases),
+        }
+    )
+
+
+@login_required
+def certificate_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """The certificate's details; POST uploads a new partner certificate (rotation)."""
+    certificate = _certificate(request, pk)
+    form = PartnerCertificateForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.partner_certificate_rotate(
+                certificate=certificate,
+                partner_certificate_file=form.cleaned_data["partner_certificate"],
+                accept_weak_key=form.cleaned_data["accept_weak_key"],
+            )
+        except CertificateRefused as refusal:
+            form.add_refusal(refusal)
+        else:
+            messages.success(
+                request,
+                "Uploaded the new partner certificate; your key and certificate stay the same.",
+            )
+            return redirect("certificates:certificate_edit", pk=certificate.pk)
+    history = list(selectors.partner_certificate_history(certificate=certificate))
+    current = history[0] if history and history[0].in_use_until is None else None
+    context = {
+        "certificate": certificate,
+        "form": form,
+        "mine": selectors.certificate_info_of_pem(certificate.my_cert_pem),
+        "current": current,
+        "current_info": selectors.certificate_info_of_pem(current.pem) if current else None,
+        "earlier": [row for row in history if row is not current],
+    }
+    return render(request, "certificates/certificate_detail.html", context)
+
+
+@login_required
+def certificate_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    certificate = _certificate(request, pk)
+    back = reverse("certificates:certificate_edit", args=[pk])
+    label = f"the certificate of {certificate.partnership}"
+    if request.method == "POST":
+        services.certificate_delete(certificate=certificate)
+        messages.success(request, f"Deleted {label}.")
+        return redirect("certificates:certificate_list")
+    return render(
+        request, "confirm_delete.html", {"row": certificate, "label": label, "back": back}
+    )
+
+
+def _download(request: HttpRequest, pk: int, kind: ExportKind) -> HttpResponse:
+    certificate = _certificate(request, pk)  # another tenant's id is a 404 whatever the method
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD"])
+    try:
+        exported = services.certificate_export(certificate=certificate, kind=kind)
+    except CertificateRefused as refusal:
+        messages.error(request, str(refusal))
+        return redirect("certificates:certificate_edit", pk=certificate.pk)
+    response = HttpResponse(exported.content, content_type=exported.content_type)
+    response["Content-Disposition"] = content_disposition_header(True, exported.filename)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+def public_key_download(request: HttpRequest, pk: int) -> HttpResponse:
+    """Download PublicKey: our certificate in PEM (.cer), safe to send to the partner."""
+    return _download(request, pk, ExportKind.PUBLIC_KEY)
+
+
+@login_required
+def keystore_download(request: HttpRequest, pk: int) -> HttpResponse:
+    """Complete KeyStore (.p12): our key, our certificate and the partner's certificate."""
+    return _download(request, pk, ExportKind.COMPLETE_KEYSTORE)
+
+
+@login_required
+def partner_keystore_download(request: HttpRequest, pk: int) -> HttpResponse:
+    """Partner Certificate (.p12): the partner's certificate only."""
+    return _download(request, pk, ExportKind.PARTNER_KEYSTORE)
