@@ -39,3 +39,91 @@ document.addEventListener("DOMContentLoaded", () => {
   setUpCopyButtons();
   setUpFillBlocks();
 });
+
+// ---- Certificates: Create Cert form ------------------------------------------------------
+// Option A / Option B switch, aliases pre-filled from the chosen instance and partner, and the
+// aliases found in an uploaded .p12/.pfx (asked of the server; the file is not stored).
+function setUpCertificateCreateForm() {
+  const form = document.querySelector("form[data-certificate-create]");
+  if (!form) return;
+  const field = (name) => form.querySelector(`[name="${name}"]`);
+  const data = (id) => JSON.parse(document.getElementById(id)?.textContent || "{}");
+  const instances = data("instances-data");
+  const partners = data("partners-data");
+  const keyAlias = field("private_key_alias");
+  const partnerAlias = field("partner_alias");
+  const keystoreFile = field("keystore_file");
+  const password = field("password");
+  const aliasList = document.getElementById("keystore-alias-list");
+  const aliasNote = document.getElementById("keystore-aliases");
+
+  const mode = () => form.querySelector('[name="mode"]:checked')?.value || "generate";
+  const showMode = () => {
+    for (const part of form.querySelectorAll("[data-mode]")) {
+      part.hidden = part.dataset.mode !== mode();
+    }
+  };
+  // A value the user typed is kept; one we filled in follows the selection.
+  for (const input of [keyAlias, partnerAlias]) {
+    input.addEventListener("input", () => { input.dataset.typed = input.value ? "yes" : ""; });
+  }
+  const fill = (input, value) => {
+    if (!input.dataset.typed && value !== undefined) input.value = value;
+  };
+  const fillKeyAlias = () => {
+    if (mode() === "generate") fill(keyAlias, instances[field("instance").value]?.alias);
+  };
+  field("instance").addEventListener("change", fillKeyAlias);
+  field("partner").addEventListener("change", () => {
+    fill(partnerAlias, partners[field("partner").value]?.alias);
+  });
+  for (const radio of form.querySelectorAll('[name="mode"]')) {
+    radio.addEventListener("change", () => {
+      showMode();
+      if (mode() === "generate") fillKeyAlias(); else if (!keyAlias.dataset.typed) keyAlias.value = "";
+      listAliases();
+    });
+  }
+
+  let asked = 0;
+  const listAliases = async () => {
+    const file = keystoreFile.files[0];
+    if (mode() !== "import" || !file || !password.value) return;
+    const ask = ++asked;
+    const body = new FormData();
+    body.append("keystore_file", file);
+    body.append("password", password.value);
+    body.append("csrfmiddlewaretoken", field("csrfmiddlewaretoken").value);
+    let answer;
+    try {
+      const response = await fetch(form.dataset.aliasesUrl, { method: "POST", body, credentials: "same-origin" });
+      answer = await response.json();
+    } catch {
+      answer = { error: "The aliases could not be read; type the privateKeyAlias yourself." };
+    }
+    if (ask !== asked) return; // a newer file or password was chosen meanwhile
+    aliasList.replaceChildren();
+    if (answer.error) {
+      aliasNote.textContent = answer.error;
+      return;
+    }
+    const keys = answer.private_key_aliases;
+    for (const alias of keys) aliasList.append(new Option(alias, alias));
+    aliasNote.textContent = keys.length
+      ? `Private keys in this file: ${keys.join(", ")}`
+      : "This file holds no private key.";
+    if (keys.length === 1 && !keyAlias.dataset.typed) keyAlias.value = keys[0];
+  };
+  keystoreFile.addEventListener("change", listAliases);
+  let typing;
+  password.addEventListener("input", () => {
+    clearTimeout(typing);
+    typing = setTimeout(listAliases, 400);
+  });
+
+  showMode();
+  if (!keyAlias.value) fillKeyAlias();
+  if (!partnerAlias.value) fill(partnerAlias, partners[field("partner").value]?.alias);
+}
+
+document.addEventListener("DOMContentLoaded", setUpCertificateCreateForm);
