@@ -236,6 +236,7 @@ def partner_certificate_rotate(
 ) -> PartnerCertificate:
     """Replace the partner's certificate and keep our key; the old one stays on record."""
     new_certificate = _partner_certificate(partner_certificate_file, accept_weak_key)
+    caller_copy = certificate
     with _files_or_nothing() as write, transaction.atomic():
         certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
         current = certificate.current_partner_certificate
@@ -269,6 +270,8 @@ def partner_certificate_rotate(
         row = _partner_certificate_add(certificate, new_certificate, in_use_from=now)
         certificate.save(update_fields=["keystore_key", "updated"])
         transaction.on_commit(lambda: _delete_quietly(old_keystore_key))
+    # The caller's copy must not point at the keystore that is about to be deleted.
+    caller_copy.keystore_key, caller_copy.updated = certificate.keystore_key, certificate.updated
     logger.info("Rotated the partner certificate of certificate %s", certificate.pk)
     return row
 

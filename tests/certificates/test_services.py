@@ -452,7 +452,9 @@ def test_rotation_replaces_the_partner_certificate_and_keeps_our_key(
         row = partner_certificate_rotate(
             certificate=certificate, partner_certificate_file=partner_pem("amazon-2026")
         )
+    new_keystore = certificate.keystore_key  # the caller's copy follows the rotation
     certificate.refresh_from_db()
+    assert certificate.keystore_key == new_keystore
     assert certificate.keystore_key == old_keystore.removesuffix(".p12") + ".2.p12"
     assert tenant_files(tenant_a) == sorted([certificate.public_key_url, certificate.keystore_key])
     data = stored(certificate.keystore_key)

@@ -458,3 +458,20 @@ def test_lists_show_only_the_tenants_certificates(client_b, partnership):
     for url in ("/certificates/", "/certificates/expiring/", "/certificates/?q=amazon"):
         page = client_b.get(url).content.decode()
         assert "mycompany" not in page and "/cert/" not in page and "0 - 0 / 0" in page
+
+
+# -- admin -------------------------------------------------------------------------------------
+
+
+def test_admin_shows_certificates_read_only_without_secrets(client, partnership):
+    from serverless_as2.models import User
+
+    certificate = certificate_for(partnership)
+    admin = User.objects.create_superuser("ops@example.com", "an-operator-password")
+    client.force_login(admin)
+    page = client.get("/admin/certificates/certificate/").content.decode()
+    assert certificate.public_key_url in page
+    page = client.get(f"/admin/certificates/certificate/{certificate.pk}/change/").content.decode()
+    assert "CN=amazon" in page and certificate.keystore_key in page
+    assert certificate.password_sealed not in page and KEYSTORE_PASSWORD not in page
+    assert client.get("/admin/certificates/certificate/add/").status_code == 403
