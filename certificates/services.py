@@ -231,6 +231,7 @@ def _certificate_store(
 # -- rotate, export, delete ------------------------------------------------------------------
 
 
+@sensitive_variables("password")
 def partner_certificate_rotate(
     *, certificate: Certificate, partner_certificate_file: Upload, accept_weak_key: bool = False
 ) -> PartnerCertificate:
