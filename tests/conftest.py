@@ -1,12 +1,10 @@
 """Fixtures shared by every test: tenants, logged-in clients, rows, a moto S3 server."""
 
-import os
-import shutil
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -79,16 +77,19 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def moto_s3_url() -> Iterator[str]:
     """A real moto S3 server on 127.0.0.1, for the duration of the test session."""
-    server = shutil.which("moto_server") or str(Path(os.sys.executable).parent / "moto_server")
+    # Run moto from this interpreter: a `moto_server` found on PATH may be a pyenv shim for
+    # another Python that has no moto installed.
     port = free_port()
     process = subprocess.Popen(
-        [server, "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"moto server exited with code {process.returncode}")
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
             break
@@ -96,7 +97,7 @@ def moto_s3_url() -> Iterator[str]:
             time.sleep(0.1)
     else:
         process.kill()
-        pytest.fail("moto_server did not start")
+        pytest.fail("moto server did not start within 30 s")
     yield url
     process.terminate()
     process.wait(timeout=10)
