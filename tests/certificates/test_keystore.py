@@ -2,7 +2,6 @@
 
 import random
 import re
-import shutil
 import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -43,14 +42,17 @@ from certificates.keystore import (
     load_partner_certificate,
     load_private_keystore,
 )
+from tests.certificates.cli import (
+    KEYTOOL,
+    OPENSSL,
+    keytool_entries,
+    keytool_genkeypair,
+    needs_keytool,
+    needs_openssl,
+    run,
+)
 
 DATA = Path(__file__).parent / "data"
-KEYTOOL = shutil.which("keytool")
-OPENSSL = shutil.which("openssl")
-needs_keytool = pytest.mark.skipif(
-    KEYTOOL is None, reason="the keytool CLI (Java) is not installed"
-)
-needs_openssl = pytest.mark.skipif(OPENSSL is None, reason="the openssl CLI is not installed")
 
 PASSWORD = "s3cret-Keystore"
 NOW = datetime.now(UTC)
@@ -111,31 +113,6 @@ def splice(*, key_from: bytes, certificates_from: bytes, password: str = PASSWOR
 
 def _encrypted(content_info) -> bool:
     return content_info["content_type"].native == "encrypted_data"
-
-
-def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(list(args), capture_output=True, text=True, timeout=60)
-
-
-def keytool_entries(path: Path, password: str) -> dict[str, str]:
-    """{alias: entry type} as `keytool -list -v` prints them."""
-    result = run(
-        KEYTOOL, "-J-Duser.language=en", "-list", "-v", "-storetype", "PKCS12",
-        "-keystore", str(path), "-storepass", password,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stdout + result.stderr
-    aliases = re.findall(r"^Alias name: (.*)$", result.stdout, re.MULTILINE)
-    types = re.findall(r"^Entry type: (.*)$", result.stdout, re.MULTILINE)
-    return dict(zip(aliases, types, strict=True))
-
-
-def keytool_genkeypair(path: Path, *, alias: str, password: str) -> None:
-    result = run(
-        KEYTOOL, "-J-Duser.language=en", "-genkeypair", "-keyalg", "RSA", "-keysize", "2048",
-        "-storetype", "PKCS12", "-keystore", str(path), "-storepass", password,
-        "-alias", alias, "-dname", f"CN={alias}, O=Test", "-validity", "30",
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
 
 
 def openssl_info(path: Path, password: str) -> subprocess.CompletedProcess:
