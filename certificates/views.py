@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonR
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
-from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_POST
 
 from certificates import selectors, services
@@ -62,6 +62,7 @@ def _create_initial(request: HttpRequest, tenant: Tenant) -> dict:
 
 @login_required
 @sensitive_post_parameters("password")
+@sensitive_variables()  # the password is in this view's and its form's locals: hide them all
 def certificate_create(request: HttpRequest) -> HttpResponse:
     tenant = request_tenant(request)
     form = CertificateCreateForm(
@@ -111,6 +112,7 @@ def certificate_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 @sensitive_post_parameters("password")
+@sensitive_variables()  # the password is in its form's locals: hide them all
 def keystore_aliases(request: HttpRequest) -> JsonResponse:
     """The aliases inside an uploaded .p12/.pfx, for the Create Cert form (nothing is stored)."""
     request_tenant(request)

@@ -212,6 +212,39 @@ def test_password_is_never_echoed_back(client_a, partnership):
     assert 'type="password" name="password" value' not in page
 
 
+@pytest.mark.parametrize(
+    ("service", "form"),
+    [
+        ("certificate_generate", generate_form),
+        ("certificate_import", lambda partnership: import_form(partnership, b"not read")),
+    ],
+)
+def test_password_stays_out_of_error_reports(partnership, monkeypatch, service, form):
+    from django.test import RequestFactory
+    from django.views.debug import ExceptionReporter
+    from django.views.decorators.debug import sensitive_variables
+
+    from certificates import services, views
+    from serverless_as2.models import User
+
+    @sensitive_variables("kwargs")  # as the real services hide their own arguments
+    def fail(**kwargs):
+        raise RuntimeError("the storage is down")
+
+    monkeypatch.setattr(services, service, fail)
+    request = RequestFactory().post("/certificates/new/", form(partnership))
+    request.user = User.objects.get(tenant=partnership.tenant)
+    request._dont_enforce_csrf_checks = True
+    with pytest.raises(RuntimeError) as failure:
+        views.certificate_create(request)
+    # What Django e-mails to ADMINS (and shows with DEBUG) for an unexpected error.
+    report = ExceptionReporter(
+        request, failure.type, failure.value, failure.tb
+    ).get_traceback_html()
+    assert "the storage is down" in report
+    assert KEYSTORE_PASSWORD not in report
+
+
 def test_weak_partner_key_shows_a_warning_and_a_checkbox(client_a, partnership):
     weak = pem_of(self_signed(rsa_key(1024), "weak"))
     form = generate_form(partnership, partner_certificate=upload("weak.cer", weak))
