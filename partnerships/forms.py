@@ -97,6 +97,23 @@ class PartnershipForm(TenantForm):
         """The partnership's settings, shown below the instance and partner blocks."""
         return [self[name] for name in self.fields if name not in ("instance", "partner")]
 
+    def _header_value(self, name: str) -> str:
+        # Both become message headers (Subject, Disposition-Notification-To): one line each.
+        value = self.cleaned_data[name]
+        if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+            label = self.fields[name].label
+            raise forms.ValidationError(
+                f"The {label} is sent as a message header: remove its line breaks and other "
+                "control characters."
+            )
+        return value
+
+    def clean_subject(self) -> str:
+        return self._header_value("subject")
+
+    def clean_as2_mdn_to(self) -> str:
+        return self._header_value("as2_mdn_to")
+
     def clean_as2_url(self) -> str:
         url = self.cleaned_data["as2_url"]
         if not url.lower().startswith(("http://", "https://")):

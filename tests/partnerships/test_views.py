@@ -147,6 +147,8 @@ def test_create_partnership_and_find_it_in_the_list(client_a, tenant_a):
         ({"encrypt": "none", "as2_url": "http://amazon.example/as2"}, "only over https"),
         ({"as2_url": "ftp://amazon.example/as2"}, "must start with http:// or https://"),
         ({"as2_url": "not a url"}, "Enter a valid URL."),
+        ({"subject": "EDI\r\nBcc: x@evil.example"}, "The subject is sent as a message header"),
+        ({"as2_mdn_to": "a@b.example\nX-Evil: 1"}, "The as2MdnTo is sent as a message header"),
         ({"sign": "md5"}, "Select a valid choice."),
         ({"encrypt": "rc2"}, "Select a valid choice."),
     ],
