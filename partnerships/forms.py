@@ -92,6 +92,12 @@ class PartnershipForm(TenantForm):
         self.fields["partner"].queryset = usable
         self.fields["instance"].empty_label = "Choose an AS2 instance"
         self.fields["partner"].empty_label = "Choose a partner"
+        if self.instance.pk:
+            # The pair is what the partnership is: its certificate (our key, the partner's
+            # certificate, the storage key) and its messages were made for it. A different
+            # pair is a new partnership.
+            for name in ("instance", "partner"):
+                self.fields[name].disabled = True
 
     def settings_fields(self) -> list[forms.BoundField]:
         """The partnership's settings, shown below the instance and partner blocks."""

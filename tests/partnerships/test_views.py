@@ -1,5 +1,7 @@
 """The instance, partner and partnership pages, as a user uses them."""
 
+import re
+
 import pytest
 
 from partnerships.models import As2Instance, Partner, Partnership
@@ -189,6 +191,20 @@ def test_existing_partnership_keeps_its_disabled_partner(client_a, tenant_a):
     form = partnership_form(partnership.instance, partnership.partner, sign="sha512")
     assert client_a.post(f"/partnerships/{partnership.pk}/", form).status_code == 302
     partnership.refresh_from_db()
+    assert partnership.sign == "sha512"
+
+
+def test_editing_keeps_the_instance_and_partner_of_a_partnership(client_a, tenant_a):
+    partnership = make_partnership(tenant_a)
+    other_instance = make_instance(tenant_a, "mycompany-test")
+    other_partner = make_partner(tenant_a, "walmart")
+    page = client_a.get(f"/partnerships/{partnership.pk}/").content.decode()
+    assert re.search(r'<select name="partner"[^>]* disabled', page)
+    form = partnership_form(other_instance, other_partner, sign="sha512")
+    assert client_a.post(f"/partnerships/{partnership.pk}/", form).status_code == 302
+    partnership.refresh_from_db()
+    assert partnership.instance.my_as2_id == "mycompany"
+    assert partnership.partner.partner_as2_id == "amazon"
     assert partnership.sign == "sha512"
 
 
