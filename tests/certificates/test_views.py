@@ -456,6 +456,18 @@ def test_partnership_page_offers_create_then_download_public_key(client_a, partn
     assert "Download PublicKey" in page
 
 
+def test_a_partnership_with_a_certificate_cannot_be_deleted(client_a, partnership):
+    from partnerships.models import Partnership
+
+    certificate_for(partnership)
+    response = client_a.post(f"/partnerships/{partnership.pk}/delete/", follow=True)
+    assert (
+        "Partnership mycompany → amazon cannot be deleted while 1 other record(s) use it "
+        "(certificate mycompany → amazon). Delete those first."
+    ) in response.content.decode()
+    assert Partnership.objects.filter(pk=partnership.pk).exists() and Certificate.objects.exists()
+
+
 # -- tenant isolation --------------------------------------------------------------------------
 
 CERTIFICATE_URLS = [

@@ -76,6 +76,13 @@ def test_duplicate_instance_as2_id_gets_a_sentence(client_a, tenant_a):
     assert As2Instance.objects.count() == 1
 
 
+def test_duplicate_partner_as2_id_gets_a_sentence(client_a, tenant_a):
+    make_partner(tenant_a, "amazon")
+    page = client_a.post("/partners/new/", PARTNER).content.decode()
+    assert "You already have a partner with the AS2 ID &#x27;amazon&#x27;." in page
+    assert Partner.objects.count() == 1
+
+
 def test_same_as2_id_in_two_tenants_is_fine(client_a, tenant_b):
     make_instance(tenant_b, "mycompany")
     assert client_a.post("/instances/new/", INSTANCE).status_code == 302
@@ -93,6 +100,43 @@ def test_partner_email_is_required(client_a):
     page = client_a.post("/partners/new/", {**PARTNER, "partner_email": ""}).content.decode()
     assert "This field is required." in page
     assert Partner.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("url", "labels"),
+    [
+        ("/instances/", ["+ Create AS2 Instances", "My AS2 ID", "My AS2 Name", "Status"]),
+        ("/instances/new/", ["Create AS2", "my_as2_id", "my_name", "my_as2_alias", "my_email"]),
+        ("/partners/", ["+ Create Partner", "Partner AS2 ID", "Partner Name", "Status"]),
+        (
+            "/partners/new/",
+            ["Create Partner", "partner_as2_id", "partner_name", "partner_as2_alias"],
+        ),
+        (
+            "/partnerships/new/",
+            ["Create PartnerShip", "Copy Endpoint URI", "Save", "my_as2", "my_name:", "my_alias:"]
+            + ["my_email:", "partner_as2", "partner_name:", "partner_alias:", "partner_email:"]
+            + ["as2_url", "encrypt", "sign", "subject", "as2MdnTo", "contentTransferEncoding"],
+        ),
+    ],
+)
+def test_pages_carry_the_products_labels(client_a, url, labels):
+    page = client_a.get(url).content.decode()
+    for label in labels:
+        assert re.search(rf">\s*{re.escape(label)}\s*<", page), label
+
+
+def test_instance_and_partnership_lists_search_by_as2_id(client_a, tenant_a):
+    make_partnership(tenant_a)
+    make_partnership(
+        tenant_a, make_instance(tenant_a, "mycompany-test"), make_partner(tenant_a, "walmart")
+    )
+    found = client_a.get("/instances/?q=-TEST").content.decode()
+    assert "mycompany-test" in found and "1 - 1 / 1" in found
+    found = client_a.get("/partnerships/?q=walm").content.decode()
+    assert "walmart" in found and "amazon" not in found and "1 - 1 / 1" in found
+    found = client_a.get("/partnerships/?q=mycompany-t").content.decode()
+    assert "walmart" in found and "amazon" not in found
 
 
 def test_lists_search_by_as2_id_and_paginate(client_a, tenant_a):
