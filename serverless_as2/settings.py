@@ -7,6 +7,7 @@ cookies, HSTS and HTTPS redirect that ``manage.py check --deploy`` asks for.
 
 import os
 import secrets
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -34,9 +35,18 @@ def secret_from_env_or_file(name: str, path: Path, make: Callable[[], str]) -> s
     if env.get(name):
         return env[name]
     if not path.exists():
+        # Several processes may start at once (gunicorn workers): each writes a whole file
+        # aside, and only the first is linked into place, so all of them read the same secret.
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600)
-        path.write_text(make())
+        fd, draft = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mode 600
+        try:
+            with os.fdopen(fd, "w") as file:
+                file.write(make())
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another process made it first
+        finally:
+            os.unlink(draft)
     return path.read_text().strip()
 
 

@@ -37,6 +37,23 @@ def test_first_run_generates_its_secrets_into_the_data_folder(tmp_path):
         assert len(secret.read_text()) >= 40
 
 
+def test_processes_starting_together_make_and_read_one_secret(tmp_path):
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "serverless_as2.settings"}
+    env["SAS2_DATA_DIR"] = str(tmp_path)
+    for name in ("DJANGO_SECRET_KEY", "SAS2_KEY_ENCRYPTION_KEY"):
+        env.pop(name, None)
+    read = "import serverless_as2.settings as s; print(s.SECRET_KEY, s.KEY_ENCRYPTION_KEY)"
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", read], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(8)
+    ]
+    outputs = {process.communicate(timeout=60)[0] for process in processes}
+    assert len(outputs) == 1 and len(outputs.pop().split()) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["key_encryption_key", "secret_key"]
+
+
 def test_pages_carry_a_strict_csp_and_security_headers(client_a):
     response = client_a.get("/instances/")
     csp = response["Content-Security-Policy"]
