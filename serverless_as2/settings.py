@@ -13,10 +13,13 @@ from pathlib import Path
 
 import dj_database_url
 from cryptography.fernet import Fernet
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = os.environ
+# Lambda sets this in every function's environment.
+ON_LAMBDA = bool(env.get("AWS_LAMBDA_FUNCTION_NAME"))
 
 
 def env_bool(name: str, default: bool = False) -> bool:
@@ -34,6 +37,10 @@ def secret_from_env_or_file(name: str, path: Path, make: Callable[[], str]) -> s
     """Take a secret from the environment, else from a file made on first run (one machine)."""
     if env.get(name):
         return env[name]
+    if ON_LAMBDA:
+        # Lambda's disk lasts one container: a made-up key would change at every cold start,
+        # logging everyone out and leaving the stored keystore passwords unreadable.
+        raise ImproperlyConfigured(f"{name} must be set in the function's environment on Lambda.")
     if not path.exists():
         # Several processes may start at once (gunicorn workers): each writes a whole file
         # aside, and only the first is linked into place, so all of them read the same secret.

@@ -76,3 +76,16 @@ def test_admin_lists_every_model_with_its_tenant(admin_client):
             assert "tenant" in model_admin.list_display, model
         url = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
         assert admin_client.get(url).status_code == 200, url
+
+
+def test_on_lambda_the_secrets_must_come_from_the_environment(tmp_path):
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "serverless_as2.settings"}
+    env.update(AWS_LAMBDA_FUNCTION_NAME="serverless-as2-production", SAS2_DATA_DIR=str(tmp_path))
+    env["DJANGO_SECRET_KEY"] = "a-long-random-production-secret-key-value-0123456789"
+    env.pop("SAS2_KEY_ENCRYPTION_KEY", None)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode != 0
+    assert "SAS2_KEY_ENCRYPTION_KEY must be set in the function's environment" in result.stderr
+    assert list(tmp_path.iterdir()) == [], "no key may be made up on Lambda's passing disk"
