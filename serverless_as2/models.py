@@ -33,6 +33,10 @@ class UserManager(BaseUserManager["User"]):
         user.save(using=self._db)
         return user
 
+    def get_by_natural_key(self, email: str) -> "User":
+        # People type their address in any case; log-in must not depend on it.
+        return self.get(email__iexact=email)
+
     def create_superuser(self, email: str, password: str | None = None, **fields) -> "User":
         fields.update(is_staff=True, is_superuser=True)
         return self.create_user(email, password, **fields)
@@ -60,6 +64,12 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.email
+
+    def clean(self) -> None:
+        super().clean()
+        # Stored in lower case whichever form saves it (the admin's included), so two users
+        # can never differ only in the case of their address.
+        self.email = User.objects.normalize_email(self.email).lower()
 
 
 class TenantOwned(models.Model):
