@@ -122,6 +122,14 @@ def first_child(buf: memoryview, element: Element) -> Element:
     raise MalformedMessage("The CMS structure has an empty element where content was expected.")
 
 
+def children_tagged(buf: memoryview, element: Element | None, *tags: int) -> list[Element] | None:
+    """The elements inside `element` when their tags are exactly `tags`; None otherwise."""
+    if element is None or not element.constructed:
+        return None
+    items = list(children(buf, element))
+    return items if tuple(item.tag for item in items) == tags else None
+
+
 def raw(buf: memoryview, element: Element) -> bytes:
     """The complete encoding of `element` (header included) as bytes: use for small elements."""
     return bytes(buf[element.offset : end_of(buf, element)])

@@ -114,6 +114,7 @@ _CONTENT_TYPES_BY_DER = {
     cms.ContentType(oid_name).contents: name for oid_name, name in _CONTENT_TYPE_NAMES.items()
 }
 _DATA_OID = cms.ContentType("data").dump()
+_SIGNED_DATA_OID = cms.ContentType("signed_data").contents
 _ZLIB_ALGORITHM = cms.CompressionAlgorithm({"algorithm": "zlib"}).dump()
 _ZLIB_OID = cms.CompressionAlgorithmId("zlib").contents
 _SIGNING_TIME_OID = cms.CMSAttributeType("signing_time").dump()
@@ -326,6 +327,10 @@ def verify(
 
     When `certificates` is given only those are trusted; otherwise the embedded signer is used.
     """
+    if data is not None and certificates:
+        verified = _verify_plain(signature, data, certificates)
+        if verified is not None:
+            return verified
     try:
         signed_data = _load_signed_data(signature)
         content = data if data is not None else _encapsulated_content(signed_data)
@@ -512,6 +517,7 @@ def _identifies(
     return chosen["issuer"].dump() == issuer or chosen["issuer"] == asn1_x509.Name.load(issuer)
 
 
+@lru_cache(maxsize=64)
 def _subject_key_identifier(cert: x509.Certificate) -> bytes:
     """The certificate's SubjectKeyIdentifier, or the RFC 5280 method-1 value if it has none."""
     try:
@@ -687,6 +693,9 @@ def decrypt(
     envelope = _read_envelope(buf, content, authenticated=kind == "authenticated-enveloped-data")
     try:
         cipher, parameters = _content_cipher(envelope.algorithm)
+        opened = _decrypt_for_sole_recipient(envelope, cipher, parameters, key, certificate)
+        if opened is not None:
+            return opened
         recipients = _key_trans_recipients(envelope.recipient_infos)
         for content_key, oaep in _content_keys(recipients, key, certificate, cipher.key_size):
             plaintext = _decrypt_content(cipher, parameters, content_key, envelope)
@@ -730,6 +739,9 @@ def _read_envelope(buf: memoryview, content: ber.Element, *, authenticated: bool
 
 def _content_cipher(algorithm_der: bytes) -> tuple[_ContentCipher, bytes | _GcmParameters]:
     """The content cipher and its parameters (IV, or GCM nonce and tag length)."""
+    common = _cbc_by_prefix(algorithm_der)
+    if common is not None:
+        return common
     algorithm = algos.EncryptionAlgorithm.load(algorithm_der)
     oid_name = algorithm["algorithm"].native
     cipher = _CIPHERS_BY_OID.get(oid_name)
@@ -878,6 +890,263 @@ def _decryption_failure(
         "The message could not be decrypted with our private key: it is encrypted for "
         f"{named}.{ours} The partner may be using an old or wrong certificate of ours."
     )
+
+
+# ---------------------------------------------------------------------------- common shapes, fast
+
+# Nearly every signature and envelope has one shape. Reading it with ber.py instead of asn1crypto
+# takes verify from 0.22 to 0.08 ms and decrypt's overhead from 0.12 to 0.05 ms (10 KB). Anything
+# else, and any failure, goes to the asn1crypto path, which stays the one judge of errors and
+# their wording. Algorithms and attribute types are matched by their exact DER, so a match means
+# asn1crypto would read the same value.
+
+
+def _algorithm_encodings(
+    oid_spec: type[core.ObjectIdentifier], names: Iterable[str]
+) -> dict[bytes, str]:
+    """asn1crypto name of each AlgorithmIdentifier DER, parameters absent or NULL."""
+    encodings = {}
+    for name in names:
+        oid = oid_spec(name).dump()
+        encodings[ber.encode(ber.SEQUENCE, oid)] = name
+        encodings[ber.encode(ber.SEQUENCE, oid, b"\x05\x00")] = name
+    return encodings
+
+
+_DIGEST_ALGORITHMS_BY_DER = _algorithm_encodings(algos.DigestAlgorithmId, _HASHES)
+_RSA_SIGNATURE_ALGORITHMS_BY_DER = _algorithm_encodings(
+    algos.SignedDigestAlgorithmId, ["rsassa_pkcs1v15", *(f"{name}_rsa" for name in _HASHES)]
+)
+# Types outside this set (or spelled with a non-minimal OID) could alias messageDigest.
+_ATTRIBUTE_TYPES_BY_DER = {
+    cms.CMSAttributeType(name).dump(): name
+    for name in (
+        "content_type",
+        "message_digest",
+        "signing_time",
+        "smime_capabilities",
+        "encrypt_key_pref",
+        "cms_algorithm_protection",
+    )
+}
+_SIGNER_INFO_LAYOUTS = {
+    (ber.INTEGER, sid, ber.SEQUENCE, *attributes, ber.SEQUENCE, ber.OCTET_STRING, *unsigned)
+    for sid in (ber.SEQUENCE, ber.CONTEXT_0_PRIMITIVE)
+    for attributes in ((), (ber.CONTEXT_0,))
+    for unsigned in ((), (ber.CONTEXT_1,))
+}
+_SIGNED_DATA_LAYOUTS = {
+    (ber.INTEGER, ber.SET, ber.SEQUENCE, *optional, ber.SET)
+    for optional in ((), (ber.CONTEXT_0,), (ber.CONTEXT_1,), (ber.CONTEXT_0, ber.CONTEXT_1))
+}
+
+
+@dataclass(frozen=True)
+class _PlainSignerInfo:
+    """What verify needs from a SignerInfo, read with ber.py."""
+
+    sid: ber.Element
+    digest_name: str
+    hash_name: str  # of the signature algorithm: sha256WithRSAEncryption may differ from digest
+    signed_attributes: bytes | None  # DER SET OF, as the signature covers them
+    message_digest: bytes | None
+    signature: bytes
+
+
+def _verify_plain(
+    signature: bytes, data: bytes | memoryview, certificates: list[x509.Certificate]
+) -> SignatureInfo | None:
+    """verify() of a detached signature by one trusted RSA PKCS#1 v1.5 signer that checks out;
+    None for any other shape and for any failure."""
+    buf = memoryview(signature)
+    try:
+        signer_info = _read_plain_signer_info(buf)
+        if signer_info is None:
+            return None
+        signer = _plain_signer(buf, signer_info.sid, certificates)
+        if signer is None or not _plain_signature_holds(signer_info, signer, data):
+            return None
+    except (MalformedMessage, *_PARSE_ERRORS):
+        return None
+    return SignatureInfo(signer_info.digest_name, signer, False, None)
+
+
+def _plain_signature_holds(
+    signer_info: _PlainSignerInfo, signer: x509.Certificate, data: bytes | memoryview
+) -> bool:
+    """Whether the messageDigest (if any) matches `data` and the RSA signature verifies."""
+    if signer_info.signed_attributes is None:
+        signed_bytes = data
+    elif hmac.compare_digest(
+        signer_info.message_digest or b"", digest(data, signer_info.digest_name)
+    ):
+        signed_bytes = signer_info.signed_attributes
+    else:
+        return False
+    public_key = signer.public_key()
+    if not isinstance(public_key, rsa.RSAPublicKey):
+        return False
+    hash_algorithm = _HASHES[signer_info.hash_name]()
+    try:
+        public_key.verify(
+            signer_info.signature, signed_bytes, asym_padding.PKCS1v15(), hash_algorithm
+        )
+    except InvalidSignature:
+        return False
+    return True
+
+
+def _read_plain_signer_info(buf: memoryview) -> _PlainSignerInfo | None:
+    """The only SignerInfo of a detached id-data SignedData in RFC 5652 layout, or None."""
+    top = ber.read(buf, 0)
+    content_info = ber.children_tagged(buf, top, ber.OID, ber.CONTEXT_0)
+    if (
+        top.tag != ber.SEQUENCE
+        or content_info is None
+        or ber.contents(buf, content_info[0]) != _SIGNED_DATA_OID
+    ):
+        return None
+    signed_data = ber.children_tagged(buf, content_info[1], ber.SEQUENCE)
+    items = None if signed_data is None else list(ber.children(buf, signed_data[0]))
+    if items is None or tuple(item.tag for item in items) not in _SIGNED_DATA_LAYOUTS:
+        return None
+    encapsulated = ber.children_tagged(buf, items[2], ber.OID)
+    signer_infos = ber.children_tagged(buf, items[-1], ber.SEQUENCE)
+    if encapsulated is None or ber.raw(buf, encapsulated[0]) != _DATA_OID or signer_infos is None:
+        return None
+    fields = list(ber.children(buf, signer_infos[0]))
+    if tuple(field.tag for field in fields) not in _SIGNER_INFO_LAYOUTS:
+        return None
+    attributes = fields.pop(3) if fields[3].tag == ber.CONTEXT_0 else None
+    digest_name = _DIGEST_ALGORITHMS_BY_DER.get(ber.raw(buf, fields[2]))
+    algorithm = _RSA_SIGNATURE_ALGORITHMS_BY_DER.get(ber.raw(buf, fields[3]))
+    if digest_name is None or algorithm is None:
+        return None
+    message_digest = None
+    if attributes is not None:
+        message_digest = _plain_message_digest(buf, attributes)
+        if message_digest is None:
+            return None
+    return _PlainSignerInfo(
+        sid=fields[1],
+        digest_name=digest_name,
+        hash_name=digest_name if algorithm == "rsassa_pkcs1v15" else algorithm.removesuffix("_rsa"),
+        signed_attributes=None if attributes is None else b"\x31" + ber.raw(buf, attributes)[1:],
+        message_digest=message_digest,
+        signature=ber.contents(buf, fields[4]),
+    )
+
+
+def _plain_message_digest(buf: memoryview, attributes: ber.Element) -> bytes | None:
+    """The messageDigest of signed attributes of well-known types, each once, with a contentType
+    of id-data if any; None otherwise."""
+    values: dict[str, ber.Element] = {}
+    for attribute in ber.children(buf, attributes):
+        parts = ber.children_tagged(buf, attribute, ber.OID, ber.SET)
+        name = None if parts is None else _ATTRIBUTE_TYPES_BY_DER.get(ber.raw(buf, parts[0]))
+        if attribute.tag != ber.SEQUENCE or parts is None or name is None or name in values:
+            return None
+        values[name] = parts[1]
+    if "content_type" in values:
+        content_type = ber.children_tagged(buf, values["content_type"], ber.OID)
+        if content_type is None or ber.raw(buf, content_type[0]) != _DATA_OID:
+            return None
+    message_digest = ber.children_tagged(buf, values.get("message_digest"), ber.OCTET_STRING)
+    return None if message_digest is None else ber.contents(buf, message_digest[0])
+
+
+def _plain_signer(
+    buf: memoryview, sid: ber.Element, certificates: list[x509.Certificate]
+) -> x509.Certificate | None:
+    """The first of `certificates` that `sid` names, decided from bytes alone; None when none is,
+    or when deciding needs asn1crypto's normalising name comparison."""
+    for certificate in certificates:
+        if sid.tag == ber.CONTEXT_0_PRIMITIVE:
+            if ber.contents(buf, sid) == _subject_key_identifier(certificate):
+                return certificate
+            continue
+        if ber.raw(buf, sid) == _issuer_and_serial_der(certificate):
+            return certificate
+        parts = ber.children_tagged(buf, sid, ber.SEQUENCE, ber.INTEGER)
+        if parts is None:
+            return None
+        serial = int.from_bytes(ber.contents(buf, parts[1]), "big", signed=True)
+        if serial == certificate.serial_number:
+            return None  # the same serial with the issuer spelled differently
+    return None
+
+
+# The DER of each CBC AlgorithmIdentifier up to its IV: a byte match needs no asn1crypto parse.
+_CBC_ALGORITHM_PREFIXES = {
+    ber.encode(
+        ber.SEQUENCE,
+        algos.EncryptionAlgorithmId(cipher.oid_name).dump(),
+        ber.header(ber.OCTET_STRING, cipher.block_size),
+    ): cipher
+    for cipher in _CIPHERS.values()
+    if not cipher.gcm
+}
+_RSA_PKCS1_KEY_TRANSPORT = set(
+    _algorithm_encodings(cms.KeyEncryptionAlgorithmId, ["rsaes_pkcs1v15"])
+)
+
+
+def _decrypt_for_sole_recipient(
+    envelope: _Envelope,
+    cipher: _ContentCipher,
+    parameters: bytes | _GcmParameters,
+    key: rsa.RSAPrivateKey,
+    certificate: x509.Certificate | None,
+) -> DecryptedContent | None:
+    """decrypt() of the common shape, read with ber.py: one RSA PKCS#1 v1.5 recipient naming
+    `certificate` byte for byte. None for anything else and when the key does not open it: the
+    asn1crypto path then decides and words the error, exactly as for any other shape."""
+    encrypted_key = _sole_recipient_key(envelope.recipient_infos, certificate)
+    if encrypted_key is None:
+        return None
+    try:
+        content_key = key.decrypt(encrypted_key, asym_padding.PKCS1v15())
+    except _PARSE_ERRORS:
+        return None
+    if len(content_key) != cipher.key_size:
+        return None
+    plaintext = _decrypt_content(cipher, parameters, content_key, envelope)
+    return None if plaintext is None else DecryptedContent(plaintext, cipher.name, False)
+
+
+def _sole_recipient_key(
+    recipient_infos: bytes, certificate: x509.Certificate | None
+) -> bytes | None:
+    """The encrypted key of the only KeyTransRecipientInfo, when it names `certificate` by its
+    exact issuer and serial bytes and uses RSA PKCS#1 v1.5; None otherwise."""
+    if certificate is None:
+        return None
+    buf = memoryview(recipient_infos)
+    try:
+        recipients = ber.children_tagged(buf, ber.read(buf, 0), ber.SEQUENCE)
+        if recipients is None:
+            return None
+        fields = ber.children_tagged(
+            buf, recipients[0], ber.INTEGER, ber.SEQUENCE, ber.SEQUENCE, ber.OCTET_STRING
+        )
+        if (
+            fields is None
+            or ber.raw(buf, fields[1]) != _issuer_and_serial_der(certificate)
+            or ber.raw(buf, fields[2]) not in _RSA_PKCS1_KEY_TRANSPORT
+        ):
+            return None
+        return ber.contents(buf, fields[3])
+    except (MalformedMessage, *_PARSE_ERRORS):
+        return None
+
+
+def _cbc_by_prefix(algorithm_der: bytes) -> tuple[_ContentCipher, bytes] | None:
+    """The CBC cipher and IV of a content-encryption AlgorithmIdentifier in its usual DER."""
+    for prefix, cipher in _CBC_ALGORITHM_PREFIXES.items():
+        iv = algorithm_der[len(prefix) :]
+        if algorithm_der.startswith(prefix) and len(iv) == cipher.block_size:
+            return cipher, iv
+    return None
 
 
 # ---------------------------------------------------------------------------- compression
