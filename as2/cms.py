@@ -1076,13 +1076,14 @@ def _plain_signer(
     return None
 
 
-# The DER of each CBC AlgorithmIdentifier up to its IV: a byte match needs no asn1crypto parse.
+# The DER of each CBC AlgorithmIdentifier up to its IV (a zero IV cut off): a byte match needs
+# no asn1crypto parse.
 _CBC_ALGORITHM_PREFIXES = {
     ber.encode(
         ber.SEQUENCE,
         algos.EncryptionAlgorithmId(cipher.oid_name).dump(),
-        ber.header(ber.OCTET_STRING, cipher.block_size),
-    ): cipher
+        ber.encode(ber.OCTET_STRING, bytes(cipher.block_size)),
+    )[: -cipher.block_size]: cipher
     for cipher in _CIPHERS.values()
     if not cipher.gcm
 }
