@@ -4,7 +4,7 @@ import hmac
 import os
 import zlib
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 
@@ -64,6 +64,9 @@ class SignatureInfo:
     signer: x509.Certificate
     pss: bool
     content: bytes | None
+    # The signed content's digest, checked against messageDigest (None without signed attributes):
+    # the MIC over the same bytes reuses it. Derived, so left out of equality.
+    content_digest: bytes | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -374,10 +377,13 @@ def _verify_signer(
     digest_name = _digest_name(signer_info["digest_algorithm"]["algorithm"].native)
     scheme, hash_algorithm, pss = _signature_scheme(signer_info, digest_name)
     attributes = signer_info["signed_attrs"]
+    content_digest = None
     if isinstance(attributes, core.Void):
         signed_bytes = content
     else:
-        _check_signed_attributes(attributes, signed_data, content, digest_name, signer)
+        content_digest = _check_signed_attributes(
+            attributes, signed_data, content, digest_name, signer
+        )
         # The signature covers the DER SET OF the attributes, not their [0] IMPLICIT form.
         signed_bytes = b"\x31" + attributes.dump()[1:]
     try:
@@ -387,7 +393,8 @@ def _verify_signer(
             f"The signature does not verify with {_describe(signer)}: "
             "the signature or the signed attributes were altered."
         ) from None
-    return SignatureInfo(digest_name, signer, pss, content if encapsulated else None)
+    content = content if encapsulated else None
+    return SignatureInfo(digest_name, signer, pss, content, content_digest)
 
 
 def _digest_name(oid_name: str) -> str:
@@ -451,8 +458,8 @@ def _check_signed_attributes(
     content: bytes,
     digest_name: str,
     signer: x509.Certificate,
-) -> None:
-    """messageDigest must match the content; contentType must match the encapsulated type."""
+) -> bytes:
+    """messageDigest must match the content (returned); contentType the encapsulated type."""
     values = {attribute["type"].native: attribute["values"] for attribute in attributes}
     if "message_digest" not in values:
         raise SignatureInvalid("The signature has signed attributes but no message digest.")
@@ -466,6 +473,7 @@ def _check_signed_attributes(
     encapsulated = signed_data["encap_content_info"]["content_type"].native
     if content_type is not None and content_type[0].native != encapsulated:
         raise SignatureInvalid("The signed content type differs from the encapsulated one.")
+    return expected
 
 
 def _find_signer(
@@ -968,7 +976,8 @@ def _verify_plain(
             return None
     except (MalformedMessage, *_PARSE_ERRORS):
         return None
-    return SignatureInfo(signer_info.digest_name, signer, False, None)
+    # A signature that holds has a messageDigest equal to the content's digest.
+    return SignatureInfo(signer_info.digest_name, signer, False, None, signer_info.message_digest)
 
 
 def _plain_signature_holds(
