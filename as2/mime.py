@@ -246,7 +246,8 @@ def parse_content_type(value: str) -> ContentType:
 
 @functools.lru_cache(maxsize=256)
 def _cached_content_type(value: str) -> ContentType:
-    # Entities are walked several times per message; their few distinct values parse once.
+    # Entities are walked several times per message, and partners repeat the same few values
+    # (Content-Type, Content-Disposition) from message to message: each parses once.
     return parse_content_type(value)
 
 
@@ -355,10 +356,10 @@ def filename_of(entity_headers: Headers) -> str | None:
     disposition = entity_headers.get("content-disposition")
     candidates = []
     if disposition:
-        candidates.append(parse_content_type(disposition).param("filename"))
+        candidates.append(_cached_content_type(disposition).param("filename"))
     content_type = entity_headers.get("content-type")
     if content_type:
-        candidates.append(parse_content_type(content_type).param("name"))
+        candidates.append(_cached_content_type(content_type).param("name"))
     for candidate in candidates:
         safe = safe_filename(decode_words(candidate)) if candidate else None
         if safe:
