@@ -30,7 +30,8 @@ BASE64_LINE = 76
 FILENAME_MAX_LENGTH = 255
 
 _TOKEN_SPECIALS = set('()<>@,;:\\"/[]?= \t')
-_PARAM_SECTION = re.compile(r"^(?P<name>[^*]+)(?:\*(?P<index>\d+))?(?P<encoded>\*)?$")
+# RFC 2231 section numbers are small; a longer run of digits is an ordinary (odd) parameter name.
+_PARAM_SECTION = re.compile(r"^(?P<name>[^*]+)(?:\*(?P<index>[0-9]{1,3}))?(?P<encoded>\*)?$")
 
 
 class Headers:

@@ -146,6 +146,15 @@ def test_rfc2231_continuations_and_charset_are_decoded():
     assert disposition.param("filename") == "Prüfüng.edi"
 
 
+def test_a_parameter_with_a_huge_section_number_is_an_ordinary_parameter():
+    # int() of 5,000 digits raises ValueError (Python's digit limit): it must never be tried.
+    name = "filename*" + "9" * 5000
+    disposition = parse_content_type(f'attachment; {name}="x.edi"; filename="order.edi"')
+
+    assert disposition.param("filename") == "order.edi"
+    assert disposition.param(name) == "x.edi"
+
+
 def test_rfc2047_encoded_filename_is_decoded():
     headers = Headers.of({"Content-Disposition": 'attachment; filename="=?UTF-8?B?w6ljaG8uZWRp?="'})
 
