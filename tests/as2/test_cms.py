@@ -720,3 +720,126 @@ def test_mutated_messages_raise_only_as2_errors(
             operation()
         except As2Error as error:
             assert str(error)
+
+
+# ---------------------------------------------------------------------------- the fast path
+# verify() and decrypt() read the common shapes with ber.py and hand everything else to the
+# asn1crypto path. Both must give the same answer; and the common shapes must take the fast one.
+
+
+def _slow_and_fast(monkeypatch: pytest.MonkeyPatch, run, fast_path: str):
+    """(result with the fast path switched off, result as shipped, whether the fast path answered)."""
+    real = getattr(cms, fast_path)
+    answered = []
+
+    def recorded(*args, **kwargs):
+        result = real(*args, **kwargs)
+        answered.append(result is not None)
+        return result
+
+    with monkeypatch.context() as patch:
+        patch.setattr(cms, fast_path, lambda *args, **kwargs: None)
+        slow = run()
+    with monkeypatch.context() as patch:
+        patch.setattr(cms, fast_path, recorded)
+        fast = run()
+    return slow, fast, any(answered)
+
+
+@pytest.mark.parametrize(
+    ("options", "common"),
+    [
+        (("-md", "sha1"), True),
+        (("-md", "sha256"), True),
+        (("-md", "sha512", "-noattr"), True),
+        (("-md", "sha256", "-keyid"), True),
+        (("-md", "sha256", "-keyopt", "rsa_padding_mode:pss"), False),
+    ],
+    ids=["sha1", "sha256", "sha512-noattr", "keyid", "pss"],
+)
+def test_fast_signature_check_agrees_with_asn1crypto_on_openssl_signatures(
+    partner: Party, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, options, common
+) -> None:
+    signature = _openssl_sign(partner, tmp_path, *options)
+    slow, fast, answered = _slow_and_fast(
+        monkeypatch,
+        lambda: cms.verify(signature, PAYLOAD, certificates=[partner.certificate]),
+        "_verify_plain",
+    )
+    assert fast == slow and fast.content_digest == slow.content_digest
+    assert answered is common
+
+
+@pytest.mark.parametrize("digest_algorithm", cms.SIGN_ALGORITHMS)
+def test_fast_signature_check_agrees_with_asn1crypto_on_ours(
+    ours: Party, monkeypatch: pytest.MonkeyPatch, digest_algorithm: str
+) -> None:
+    signature = cms.sign(
+        PAYLOAD, key=ours.key, certificate=ours.certificate, digest_algorithm=digest_algorithm
+    )
+    slow, fast, answered = _slow_and_fast(
+        monkeypatch,
+        lambda: cms.verify(signature, PAYLOAD, certificates=[ours.certificate]),
+        "_verify_plain",
+    )
+    assert (fast, fast.content_digest) == (slow, slow.content_digest) and answered
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda signature, data: (signature, data + b"!"),
+        lambda signature, data: (signature[:-1] + bytes([signature[-1] ^ 1]), data),
+    ],
+    ids=["content", "signature"],
+)
+def test_a_tampered_signature_gets_the_asn1crypto_paths_error(
+    ours: Party, monkeypatch: pytest.MonkeyPatch, tamper
+) -> None:
+    signature, data = tamper(cms.sign(PAYLOAD, key=ours.key, certificate=ours.certificate), PAYLOAD)
+
+    def attempt() -> str:
+        with pytest.raises(SignatureInvalid) as raised:
+            cms.verify(signature, data, certificates=[ours.certificate])
+        return f"{type(raised.value).__name__}: {raised.value}"
+
+    slow, fast, answered = _slow_and_fast(monkeypatch, attempt, "_verify_plain")
+    assert fast == slow and not answered
+
+
+@pytest.mark.parametrize(
+    ("algorithm", "oaep", "common"),
+    [
+        ("aes128", False, True),
+        ("aes192", False, True),
+        ("aes256", False, True),
+        ("3des", False, True),
+        ("aes256", True, False),
+        ("aes256-gcm", False, True),
+    ],
+)
+def test_fast_decrypt_agrees_with_asn1crypto(
+    ours: Party, monkeypatch: pytest.MonkeyPatch, algorithm: str, oaep: bool, common: bool
+) -> None:
+    encrypted = cms.encrypt(PAYLOAD, certificate=ours.certificate, algorithm=algorithm, oaep=oaep)
+    slow, fast, answered = _slow_and_fast(
+        monkeypatch,
+        lambda: cms.decrypt(encrypted, key=ours.key, certificate=ours.certificate),
+        "_decrypt_for_sole_recipient",
+    )
+    assert fast == slow == cms.DecryptedContent(PAYLOAD, algorithm, oaep)
+    assert answered is common
+
+
+def test_decrypt_with_the_wrong_key_gets_the_asn1crypto_paths_error(
+    ours: Party, partner: Party, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    encrypted = cms.encrypt(PAYLOAD, certificate=ours.certificate)
+
+    def attempt() -> str:
+        with pytest.raises(DecryptionFailed) as raised:
+            cms.decrypt(encrypted, key=partner.key, certificate=ours.certificate)
+        return str(raised.value)
+
+    slow, fast, answered = _slow_and_fast(monkeypatch, attempt, "_decrypt_for_sole_recipient")
+    assert fast == slow and not answered
