@@ -4,11 +4,15 @@ import json
 import re
 
 import pytest
+from botocore.exceptions import ClientError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import RequestFactory
 from django.urls import reverse
+from django.views.debug import ExceptionReporter
 
-from certificates import keystore
+from certificates import keystore, views
 from certificates.models import Certificate, PartnerCertificate
+from serverless_as2.models import User
 from tests.certificates.cli import (
     keytool_entries,
     needs_keytool,
@@ -19,6 +23,7 @@ from tests.certificates.cli import (
 from tests.certificates.factories import (
     KEYSTORE_PASSWORD,
     certificate_for,
+    p12,
     partner_der,
     partner_pem,
     pem_of,
@@ -213,36 +218,30 @@ def test_password_is_never_echoed_back(client_a, partnership):
 
 
 @pytest.mark.parametrize(
-    ("service", "form"),
+    "form",
     [
-        ("certificate_generate", generate_form),
-        ("certificate_import", lambda partnership: import_form(partnership, b"not read")),
+        generate_form,
+        lambda partnership: import_form(partnership, p12(rsa_key(), self_signed(rsa_key(), "me"))),
     ],
+    ids=["generate", "import"],
 )
-def test_password_stays_out_of_error_reports(partnership, monkeypatch, service, form):
-    from django.test import RequestFactory
-    from django.views.debug import ExceptionReporter
-    from django.views.decorators.debug import sensitive_variables
-
-    from certificates import services, views
-    from serverless_as2.models import User
-
-    @sensitive_variables("kwargs")  # as the real services hide their own arguments
-    def fail(**kwargs):
-        raise RuntimeError("the storage is down")
-
-    monkeypatch.setattr(services, service, fail)
+def test_password_stays_out_of_error_reports(partnership, s3_storage, settings, form):
+    # A real unexpected failure: the S3 bucket is gone when the files are written.
+    default = settings.STORAGES["default"]
+    missing = {**default, "OPTIONS": {**default["OPTIONS"], "bucket_name": "no-such-bucket"}}
+    settings.STORAGES = {**settings.STORAGES, "default": missing}
     request = RequestFactory().post("/certificates/new/", form(partnership))
     request.user = User.objects.get(tenant=partnership.tenant)
     request._dont_enforce_csrf_checks = True
-    with pytest.raises(RuntimeError) as failure:
+    with pytest.raises(ClientError) as failure:
         views.certificate_create(request)
     # What Django e-mails to ADMINS (and shows with DEBUG) for an unexpected error.
     report = ExceptionReporter(
         request, failure.type, failure.value, failure.tb
     ).get_traceback_html()
-    assert "the storage is down" in report
+    assert "NoSuchBucket" in report
     assert KEYSTORE_PASSWORD not in report
+    assert not Certificate.objects.exists()
 
 
 def test_weak_partner_key_shows_a_warning_and_a_checkbox(client_a, partnership):
