@@ -4,17 +4,27 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+SECRETS = ("DJANGO_SECRET_KEY", "SAS2_KEY_ENCRYPTION_KEY")
+
+
+def app_env(data_dir: Path, **variables: str) -> dict[str, str]:
+    """The environment of a fresh app process: real settings, this data folder, no secrets."""
+    env = {name: value for name, value in os.environ.items() if name not in SECRETS}
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    return {
+        **env,
+        "DJANGO_SETTINGS_MODULE": "serverless_as2.settings",
+        "SAS2_DATA_DIR": str(data_dir),
+        **variables,
+    }
 
 
 def test_check_deploy_is_clean_under_production_settings(tmp_path):
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "serverless_as2.settings",
-        "SAS2_PRODUCTION": "1",
-        "SAS2_DATA_DIR": str(tmp_path),
-        "DJANGO_SECRET_KEY": "k" * 20 + "a-long-random-production-secret-key-value-0123456789",
-    }
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    env = app_env(
+        tmp_path,
+        SAS2_PRODUCTION="1",
+        DJANGO_SECRET_KEY="k" * 20 + "a-long-random-production-secret-key-value-0123456789",
+    )
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
@@ -26,10 +36,7 @@ def test_check_deploy_is_clean_under_production_settings(tmp_path):
 
 
 def test_first_run_generates_its_secrets_into_the_data_folder(tmp_path):
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "serverless_as2.settings"}
-    env["SAS2_DATA_DIR"] = str(tmp_path)
-    for name in ("DJANGO_SECRET_KEY", "SAS2_KEY_ENCRYPTION_KEY"):
-        env.pop(name, None)
+    env = app_env(tmp_path)
     subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, check=True)
     for name in ("secret_key", "key_encryption_key"):
         secret = tmp_path / name
@@ -38,10 +45,7 @@ def test_first_run_generates_its_secrets_into_the_data_folder(tmp_path):
 
 
 def test_processes_starting_together_make_and_read_one_secret(tmp_path):
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "serverless_as2.settings"}
-    env["SAS2_DATA_DIR"] = str(tmp_path)
-    for name in ("DJANGO_SECRET_KEY", "SAS2_KEY_ENCRYPTION_KEY"):
-        env.pop(name, None)
+    env = app_env(tmp_path)
     read = "import serverless_as2.settings as s; print(s.SECRET_KEY, s.KEY_ENCRYPTION_KEY)"
     processes = [
         subprocess.Popen(
@@ -79,10 +83,11 @@ def test_admin_lists_every_model_with_its_tenant(admin_client):
 
 
 def test_on_lambda_the_secrets_must_come_from_the_environment(tmp_path):
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "serverless_as2.settings"}
-    env.update(AWS_LAMBDA_FUNCTION_NAME="serverless-as2-production", SAS2_DATA_DIR=str(tmp_path))
-    env["DJANGO_SECRET_KEY"] = "a-long-random-production-secret-key-value-0123456789"
-    env.pop("SAS2_KEY_ENCRYPTION_KEY", None)
+    env = app_env(
+        tmp_path,
+        AWS_LAMBDA_FUNCTION_NAME="serverless-as2-production",
+        DJANGO_SECRET_KEY="a-long-random-production-secret-key-value-0123456789",
+    )
     result = subprocess.run(
         [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True
     )
