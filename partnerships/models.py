@@ -1,6 +1,7 @@
 """AS2 instances, partners and partnerships (field names follow the product)."""
 
 from django.db import models
+from django.db.models import Q
 
 from partnerships.validators import AS2_ID_MAX_LENGTH, validate_as2_id
 from serverless_as2.models import TenantOwned
@@ -115,6 +116,11 @@ class ContentType(models.TextChoices):
     TEXT = "text/plain", "Text (text/plain)"
 
 
+# Settings that become message headers (Subject, Disposition-Notification-To): one line each.
+HEADER_FIELDS = ("subject", "as2_mdn_to")
+_HEADER_LABELS = {"subject": "subject", "as2_mdn_to": "as2MdnTo"}
+
+
 class Partnership(TenantOwned):
     """How one of our instances exchanges messages with one partner."""
 
@@ -163,9 +169,38 @@ class Partnership(TenantOwned):
 
     class Meta:
         ordering = ["instance__my_as2_id", "partner__partner_as2_id"]
+        # The rules live in partnerships.services.partnership_validate; these are the ones the
+        # database can hold too, so no writer (raw SQL, a bulk update) can break them.
         constraints = [
-            models.UniqueConstraint(fields=["instance", "partner"], name="unique_partnership")
+            models.UniqueConstraint(fields=["instance", "partner"], name="unique_partnership"),
+            models.CheckConstraint(
+                condition=Q(as2_url__istartswith="http://") | Q(as2_url__istartswith="https://"),
+                name="partnership_url_http_or_https",
+                violation_error_message="The partner's AS2 URL must start with http:// or https://.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(encrypt="none") | Q(as2_url__istartswith="https://"),
+                name="partnership_unencrypted_only_over_https",
+                violation_error_message="Messages may go unencrypted only over https.",
+            ),
+            *(
+                models.CheckConstraint(
+                    condition=~Q(**{f"{name}__contains": "\r"}) & ~Q(**{f"{name}__contains": "\n"}),
+                    name=f"partnership_{name}_one_line",
+                    violation_error_message=(
+                        f"The {_HEADER_LABELS[name]} is sent as a message header: one line."
+                    ),
+                )
+                for name in HEADER_FIELDS
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.instance.my_as2_id} → {self.partner.partner_as2_id}"
+
+    def clean(self) -> None:
+        super().clean()
+        # services imports this module: import the rules when they are used.
+        from partnerships.services import partnership_validate
+
+        partnership_validate(partnership=self)
