@@ -10,9 +10,9 @@ from partnerships import selectors
 from partnerships.forms import As2InstanceForm, PartnerForm, PartnershipForm
 from partnerships.models import As2Instance, Partner, Partnership
 from partnerships.services import DeleteRefused, row_delete
+from serverless_as2.endpoints import inbound_url
 from serverless_as2.pages import list_context, query_pk, query_text
 from serverless_as2.tenancy import request_tenant, tenant_get_or_404
-from tracklog.endpoints import inbound_url
 
 
 def _save_form(request: HttpRequest, form, success: str, template: str, context: dict):
@@ -120,7 +120,7 @@ def partnership_edit(request: HttpRequest, pk: int | None = None) -> HttpRespons
             p.pk: {"name": p.partner_name, "alias": p.partner_as2_alias, "email": p.partner_email}
             for p in selectors.partner_list(tenant=tenant)
         },
-        "endpoint_url": inbound_url(request, tenant),
+        "endpoint_url": inbound_url(tenant=tenant, request=request),
     }
     return _save_form(
         request,
