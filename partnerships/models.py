@@ -3,6 +3,7 @@
 from django.db import models
 from django.db.models import Q
 
+from partnerships.aliases import ALIAS_MAX_LENGTH
 from partnerships.validators import AS2_ID_MAX_LENGTH, validate_as2_id
 from serverless_as2.models import TenantOwned
 
@@ -19,7 +20,7 @@ class As2Instance(TenantOwned):
     my_name = models.CharField("my_name", max_length=200)
     my_as2_alias = models.CharField(
         "my_as2_alias",
-        max_length=100,
+        max_length=ALIAS_MAX_LENGTH,
         help_text="Alias of your private key in the keystore.",
     )
     my_email = models.EmailField("my_email", blank=True)
@@ -47,7 +48,7 @@ class Partner(TenantOwned):
     partner_name = models.CharField("partner_name", max_length=200)
     partner_as2_alias = models.CharField(
         "partner_as2_alias",
-        max_length=100,
+        max_length=ALIAS_MAX_LENGTH,
         help_text="Keystore alias of the partner's public certificate.",
     )
     partner_email = models.EmailField("partner_email")
