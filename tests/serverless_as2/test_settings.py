@@ -6,11 +6,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRETS = ("DJANGO_SECRET_KEY", "SAS2_KEY_ENCRYPTION_KEY")
+# The fresh process keeps everything in its data folder, its SQLite database included, even
+# when the test run itself uses PostgreSQL (scripts/run-tests).
+NOT_INHERITED = (*SECRETS, "DATABASE_URL")
 
 
 def app_env(data_dir: Path, **variables: str) -> dict[str, str]:
     """The environment of a fresh app process: real settings, this data folder, no secrets."""
-    env = {name: value for name, value in os.environ.items() if name not in SECRETS}
+    env = {name: value for name, value in os.environ.items() if name not in NOT_INHERITED}
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     return {
         **env,
