@@ -56,8 +56,9 @@ def url_has_scheme(url: str, *schemes: str) -> bool:
 def _pair_errors(partnership: Partnership) -> dict[str, str]:
     """Same tenant for all three, the pair fixed after creation, one partnership per pair."""
     errors: dict[str, str] = {}
-    instance = As2Instance.objects.filter(pk=partnership.instance_id).first()
-    partner = Partner.objects.filter(pk=partnership.partner_id).first()
+    # None while the form has not found a valid choice for the field.
+    instance = partnership.instance if partnership.instance_id else None
+    partner = partnership.partner if partnership.partner_id else None
     tenant_id = partnership.tenant_id
     if instance and tenant_id and instance.tenant_id != tenant_id:
         errors["instance"] = (
