@@ -1,7 +1,4 @@
 import io
-import os
-import pty
-import select
 import subprocess
 import sys
 
@@ -66,20 +63,37 @@ def test_create_tenant_without_a_terminal_asks_for_password_stdin(db):
         create_tenant("Acme", "a@acme.example", "")
 
 
-def read_until(terminal: int, marker: bytes) -> bytes:
-    """Read the terminal until `marker` shows, or it closes; fail after 60 s of silence."""
+# Runs in its own single-threaded process (forking the test process, which has threads, could
+# deadlock): starts the command on a new terminal, answers each prompt, prints what it showed.
+TYPE_AT_PROMPTS = """
+import os, pty, select, sys
+
+def read_until(terminal, marker):
     output = b""
     while marker not in output:
-        ready, _, _ = select.select([terminal], [], [], 60)
-        assert ready, f"no {marker!r} from the command: {output!r}"
+        if not select.select([terminal], [], [], 60)[0]:
+            sys.exit(f"no {marker!r} after 60 s: {output!r}")
         try:
             chunk = os.read(terminal, 1024)
-        except OSError:  # the command exited and closed the terminal
+        except OSError:  # the command exited and closed its terminal
             chunk = b""
         if not chunk:
             return output
         output += chunk
     return output
+
+answer, *command = sys.argv[1:]
+pid, terminal = pty.fork()  # getpass reads the controlling terminal, as for a person
+if pid == 0:
+    os.execv(command[0], command)
+shown = b""
+for prompt in (b"Password: ", b"(again): "):
+    shown += read_until(terminal, prompt)
+    os.write(terminal, answer.encode() + b"\\n")
+shown += read_until(terminal, b"\\0")  # to the end
+sys.stdout.buffer.write(shown)
+sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+"""
 
 
 def test_create_tenant_prompts_twice_on_a_terminal(tmp_path):
@@ -88,17 +102,17 @@ def test_create_tenant_prompts_twice_on_a_terminal(tmp_path):
         [sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True
     )
     command = [sys.executable, "manage.py", "create_tenant", "--name", "Acme", "--email", "a@x.ex"]
-    pid, terminal = pty.fork()  # getpass reads the controlling terminal, as for a person
-    if pid == 0:
-        os.chdir(ROOT)
-        os.execve(sys.executable, command, env)  # noqa: S606
-    assert b"Password: " in read_until(terminal, b"Password: ")
-    os.write(terminal, b"typed-at-the-prompt\n")
-    assert b"Password (again): " in read_until(terminal, b"(again): ")
-    os.write(terminal, b"typed-at-the-prompt\n")
-    output = read_until(terminal, b"\0")  # to the end
-    assert os.waitpid(pid, 0)[1] == 0, output
-    assert b"Created tenant Acme" in output and b"typed-at-the-prompt" not in output
+    typed = "typed-at-the-prompt"
+    result = subprocess.run(
+        [sys.executable, "-c", TYPE_AT_PROMPTS, typed, *command],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert b"Created tenant Acme" in result.stdout
+    assert typed.encode() not in result.stdout, "the password must not be echoed"
 
 
 def test_bootstrap_demo_creates_a_login_once_and_prints_it(db, capsys, client):
