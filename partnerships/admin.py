@@ -1,10 +1,9 @@
 """Operators' admin: every row shows its tenant, and rows never cross tenants.
 
 A partnership's rules are `partnerships.services.partnership_validate` (run by the model's
-`clean()` in the admin's form) and it is saved by `partnership_save`. The admin offers only
-the chosen tenant's instances and partners (`?tenant=<id>` on the add page, the row's own
-tenant on its change page) and labels each with its tenant; the tenant, instance and
-partner of a saved partnership are read-only.
+`clean()` in the admin's form) and it is saved by `partnership_save`. Adding one starts by
+choosing its tenant (`?tenant=<id>`); the form then offers only that tenant's instances and
+partners. The tenant, instance and partner of a saved partnership are read-only.
 """
 
 import uuid
@@ -12,10 +11,12 @@ import uuid
 from django.contrib import admin
 from django.db.models import ForeignKey
 from django.forms import ModelChoiceField
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 
 from partnerships.models import As2Instance, Partner, Partnership
 from partnerships.services import partnership_save
+from serverless_as2.models import Tenant
 
 
 class TenantOwnedAdmin(admin.ModelAdmin):
@@ -40,10 +41,10 @@ class PartnerAdmin(TenantOwnedAdmin):
     search_fields = ["partner_as2_id", "partner_name"]
 
 
-def _chosen_tenant_id(request: HttpRequest) -> uuid.UUID | None:
+def _chosen_tenant(request: HttpRequest) -> Tenant | None:
     """The tenant named by ?tenant=<id> on the add page (the admin also preselects it)."""
     try:
-        return uuid.UUID(request.GET.get("tenant", ""))
+        return Tenant.objects.filter(pk=uuid.UUID(request.GET.get("tenant", ""))).first()
     except ValueError:
         return None
 
@@ -59,15 +60,31 @@ class PartnershipAdmin(TenantOwnedAdmin):
         fields = list(super().get_readonly_fields(request, obj))
         return [*fields, "instance", "partner"] if obj else fields
 
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: dict | None = None
+    ) -> HttpResponse:
+        if _chosen_tenant(request) is None:
+            context = {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": "Choose the partnership's tenant",
+                "tenants": Tenant.objects.all(),
+            }
+            template = "admin/partnerships/partnership/choose_tenant.html"
+            return TemplateResponse(request, template, context)
+        return super().add_view(request, form_url, extra_context)
+
     def formfield_for_foreignkey(
         self, db_field: ForeignKey, request: HttpRequest, **kwargs
     ) -> ModelChoiceField | None:
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
-        if db_field.name in ("instance", "partner") and field is not None:
-            rows = field.queryset.select_related("tenant")
-            tenant_id = _chosen_tenant_id(request)
-            field.queryset = rows.filter(tenant_id=tenant_id) if tenant_id else rows
-            field.label_from_instance = lambda row: f"{row} ({row.tenant})"
+        tenant = _chosen_tenant(request)
+        if field is not None and tenant is not None:
+            # Only the chosen tenant, its instances and its partners are offered.
+            if db_field.name == "tenant":
+                field.queryset = field.queryset.filter(pk=tenant.pk)
+            elif db_field.name in ("instance", "partner"):
+                field.queryset = field.queryset.filter(tenant=tenant)
         return field
 
     def save_model(self, request: HttpRequest, obj: Partnership, form, change: bool) -> None:
