@@ -62,13 +62,13 @@ def _pair_errors(partnership: Partnership) -> dict[str, str]:
     tenant_id = partnership.tenant_id
     if instance and tenant_id and instance.tenant_id != tenant_id:
         errors["instance"] = (
-            f"The AS2 instance {instance.my_as2_id} belongs to another tenant than this "
-            "partnership: choose one of the partnership's tenant."
+            f"The AS2 instance {instance.my_as2_id} belongs to another tenant: a partnership "
+            "joins an instance and a partner of its own tenant."
         )
     if partner and tenant_id and partner.tenant_id != tenant_id:
         errors["partner"] = (
-            f"The partner {partner.partner_as2_id} belongs to another tenant than this "
-            "partnership: choose one of the partnership's tenant."
+            f"The partner {partner.partner_as2_id} belongs to another tenant: a partnership "
+            "joins an instance and a partner of its own tenant."
         )
     if not partnership._state.adding:
         before = Partnership.objects.filter(pk=partnership.pk).values("instance", "partner")

@@ -33,7 +33,8 @@ def test_create_refuses_another_tenants_instance_or_partner(tenant_a, tenant_b, 
     }
     with pytest.raises(ValidationError) as error:
         partnership_create(tenant=tenant_a, as2_url="https://amazon.example/as2", **rows)
-    assert "belongs to another tenant than this partnership" in refusal(error)[foreign][0]
+    sentence = "belongs to another tenant: a partnership joins an instance and a partner of its own"
+    assert sentence in refusal(error)[foreign][0]
     assert Partnership.objects.count() == 0
 
 
