@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from partnerships.models import As2Instance, Partner, Partnership
+from partnerships.models import Partner, Partnership
 from partnerships.services import partnership_create, partnership_update
 from tests.conftest import make_instance, make_partner, make_partnership
 
@@ -134,28 +134,3 @@ def test_the_database_refuses_what_bypasses_the_service(tenant_a, changes):
     partnership = make_partnership(tenant_a)
     with pytest.raises(IntegrityError), transaction.atomic():
         Partnership.objects.filter(pk=partnership.pk).update(**changes)
-
-
-ACROSS = "A partnership joins an AS2 instance and a partner of its own tenant."
-URL = "https://walmart.example/as2"
-
-
-def test_the_database_refuses_a_partnership_across_tenants(tenant_a, tenant_b):
-    partnership = make_partnership(tenant_a)
-    theirs = make_partner(tenant_b, "walmart")
-    with pytest.raises(IntegrityError, match=ACROSS), transaction.atomic():
-        Partnership.objects.filter(pk=partnership.pk).update(partner=theirs)
-    with pytest.raises(IntegrityError, match=ACROSS), transaction.atomic():
-        Partnership.objects.bulk_create(
-            [
-                Partnership(
-                    tenant=tenant_b, instance=partnership.instance, partner=theirs, as2_url=URL
-                )
-            ]
-        )
-    with pytest.raises(IntegrityError, match=ACROSS), transaction.atomic():
-        As2Instance.objects.filter(pk=partnership.instance_id).update(tenant=tenant_b)
-    with pytest.raises(IntegrityError, match=ACROSS), transaction.atomic():
-        Partner.objects.filter(pk=partnership.partner_id).update(tenant=tenant_b)
-    # A row no partnership uses may still move (the admin keeps tenants read-only anyway).
-    assert Partner.objects.filter(pk=theirs.pk).update(tenant=tenant_a) == 1
