@@ -170,19 +170,16 @@ class Partnership(TenantOwned):
 
     class Meta:
         ordering = ["instance__my_as2_id", "partner__partner_as2_id"]
-        # The rules live in partnerships.services.partnership_validate; these are the ones the
-        # database can hold too, so no writer (raw SQL, a bulk update) can break them.
+        # The rules live in partnerships.services.partnership_validate; the database also
+        # holds the structural ones, so no writer (raw SQL, a bulk update) can break them.
+        # "Unencrypted only over https" stays a rule of the service: it is a policy (tests
+        # of unencrypted messages run over a plain-HTTP loopback server), not integrity.
         constraints = [
             models.UniqueConstraint(fields=["instance", "partner"], name="unique_partnership"),
             models.CheckConstraint(
                 condition=Q(as2_url__istartswith="http://") | Q(as2_url__istartswith="https://"),
                 name="partnership_url_http_or_https",
                 violation_error_message="The partner's AS2 URL must start with http:// or https://.",
-            ),
-            models.CheckConstraint(
-                condition=~Q(encrypt="none") | Q(as2_url__istartswith="https://"),
-                name="partnership_unencrypted_only_over_https",
-                violation_error_message="Messages may go unencrypted only over https.",
             ),
             *(
                 models.CheckConstraint(

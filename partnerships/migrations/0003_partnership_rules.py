@@ -6,7 +6,6 @@ from django.db.models import Q
 # The rows the constraints below refuse, each with what to change.
 BROKEN = [
     (~Q(as2_url__istartswith="http://") & ~Q(as2_url__istartswith="https://"), "as2_url"),
-    (Q(encrypt="none") & ~Q(as2_url__istartswith="https://"), "encrypt or as2_url"),
     (Q(subject__contains="\r") | Q(subject__contains="\n"), "subject"),
     (Q(as2_mdn_to__contains="\r") | Q(as2_mdn_to__contains="\n"), "as2MdnTo"),
 ]
@@ -46,18 +45,6 @@ class Migration(migrations.Migration):
                 ),
                 name="partnership_url_http_or_https",
                 violation_error_message="The partner's AS2 URL must start with http:// or https://.",
-            ),
-        ),
-        migrations.AddConstraint(
-            model_name="partnership",
-            constraint=models.CheckConstraint(
-                condition=models.Q(
-                    models.Q(("encrypt", "none"), _negated=True),
-                    ("as2_url__istartswith", "https://"),
-                    _connector="OR",
-                ),
-                name="partnership_unencrypted_only_over_https",
-                violation_error_message="Messages may go unencrypted only over https.",
             ),
         ),
         migrations.AddConstraint(

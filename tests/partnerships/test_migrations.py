@@ -33,12 +33,15 @@ def test_the_rules_migration_names_the_partnerships_to_fix_first(tenant_a):
         tenant_id=tenant_a.pk,
         instance=instance,
         partner=partner,
-        as2_url="http://them.example/as2",
-        encrypt="none",
+        as2_url="ftp://them.example/as2",
+        subject="one\r\nBcc: two",
     )
     try:
-        with pytest.raises(RuntimeError, match=rf"partnership {row.pk} \(encrypt or as2_url\)"):
+        with pytest.raises(
+            RuntimeError,
+            match=rf"partnership {row.pk} \(as2_url\), partnership {row.pk} \(subject\)",
+        ):
             migrate(AFTER)
     finally:
-        rows.filter(pk=row.pk).update(encrypt="aes256")
+        rows.filter(pk=row.pk).update(as2_url="https://them.example/as2", subject="EDI")
         migrate(AFTER)
