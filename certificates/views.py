@@ -21,7 +21,7 @@ from certificates.services import CertificateRefused, ExportKind
 from partnerships.models import Partnership
 from partnerships.selectors import instance_list, partner_list
 from serverless_as2.models import Tenant
-from serverless_as2.pages import list_context
+from serverless_as2.pages import list_context, query_pk
 from serverless_as2.tenancy import request_tenant, tenant_get_or_404
 
 
@@ -45,12 +45,12 @@ def certificate_list(request: HttpRequest, expiring: bool = False) -> HttpRespon
 
 def _create_initial(request: HttpRequest, tenant: Tenant) -> dict:
     """Create Cert opened from a partnership page (?partnership=<pk>) starts with it chosen."""
-    if not request.GET.get("partnership", "").isdigit():
+    if (pk := query_pk(request, "partnership")) is None:
         return {}
     partnership = tenant_get_or_404(
         Partnership.objects.select_related("instance", "partner"),
         tenant=tenant,
-        pk=int(request.GET["partnership"]),
+        pk=pk,
     )
     return {
         "instance": partnership.instance.pk,

@@ -1,9 +1,14 @@
-"""Forms for instances, partners and partnerships; each checks the tenant's rules."""
+"""Forms for instances, partners and partnerships.
+
+A partnership's rules are `partnerships.services.partnership_validate`, which the model's
+`clean()` runs for this form as for the admin's; the form only offers the tenant's own rows.
+"""
 
 from django import forms
 from django.db.models import Model
 
-from partnerships.models import As2Instance, Encryption, Partner, Partnership
+from partnerships.models import As2Instance, Partner, Partnership
+from partnerships.services import PartnershipSettings, partnership_create, partnership_update
 from serverless_as2.models import Tenant
 
 
@@ -103,49 +108,16 @@ class PartnershipForm(TenantForm):
         """The partnership's settings, shown below the instance and partner blocks."""
         return [self[name] for name in self.fields if name not in ("instance", "partner")]
 
-    def _header_value(self, name: str) -> str:
-        # Both become message headers (Subject, Disposition-Notification-To): one line each.
-        value = self.cleaned_data[name]
-        if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
-            label = self.fields[name].label
-            raise forms.ValidationError(
-                f"The {label} is sent as a message header: remove its line breaks and other "
-                "control characters."
-            )
-        return value
-
-    def clean_subject(self) -> str:
-        return self._header_value("subject")
-
-    def clean_as2_mdn_to(self) -> str:
-        return self._header_value("as2_mdn_to")
-
-    def clean_as2_url(self) -> str:
-        url = self.cleaned_data["as2_url"]
-        if not url.lower().startswith(("http://", "https://")):
-            raise forms.ValidationError(
-                "The partner's AS2 URL must start with http:// or https://."
-            )
-        return url
-
-    def clean(self):
-        cleaned = super().clean()
-        url = cleaned.get("as2_url", "")
-        if cleaned.get("encrypt") == Encryption.NONE and not url.lower().startswith("https://"):
-            self.add_error(
-                "encrypt",
-                "Messages may go unencrypted only over https: choose an encryption or an "
-                "https:// URL.",
-            )
-        instance, partner = cleaned.get("instance"), cleaned.get("partner")
-        if instance and partner:
-            clash = Partnership.objects.filter(instance=instance, partner=partner)
-            if self.instance.pk:
-                clash = clash.exclude(pk=self.instance.pk)
-            if clash.exists():
-                self.add_error(
-                    "partner",
-                    f"{instance.my_as2_id} already has a partnership with "
-                    f"{partner.partner_as2_id}; edit that one instead.",
-                )
-        return cleaned
+    def save(self, commit: bool = True) -> Partnership:
+        """Save through the partnerships service (its rules already ran in `is_valid`)."""
+        if not commit:
+            return super().save(commit=False)
+        settings = {name: self.cleaned_data[name] for name in PartnershipSettings.__annotations__}
+        if self.instance.pk:
+            return partnership_update(partnership=self.instance, **settings)
+        return partnership_create(
+            tenant=self.tenant,
+            instance=self.cleaned_data["instance"],
+            partner=self.cleaned_data["partner"],
+            **settings,
+        )

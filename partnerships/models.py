@@ -1,7 +1,9 @@
 """AS2 instances, partners and partnerships (field names follow the product)."""
 
 from django.db import models
+from django.db.models import Q
 
+from partnerships.aliases import ALIAS_MAX_LENGTH
 from partnerships.validators import AS2_ID_MAX_LENGTH, validate_as2_id
 from serverless_as2.models import TenantOwned
 
@@ -18,7 +20,7 @@ class As2Instance(TenantOwned):
     my_name = models.CharField("my_name", max_length=200)
     my_as2_alias = models.CharField(
         "my_as2_alias",
-        max_length=100,
+        max_length=ALIAS_MAX_LENGTH,
         help_text="Alias of your private key in the keystore.",
     )
     my_email = models.EmailField("my_email", blank=True)
@@ -46,7 +48,7 @@ class Partner(TenantOwned):
     partner_name = models.CharField("partner_name", max_length=200)
     partner_as2_alias = models.CharField(
         "partner_as2_alias",
-        max_length=100,
+        max_length=ALIAS_MAX_LENGTH,
         help_text="Keystore alias of the partner's public certificate.",
     )
     partner_email = models.EmailField("partner_email")
@@ -115,6 +117,11 @@ class ContentType(models.TextChoices):
     TEXT = "text/plain", "Text (text/plain)"
 
 
+# Settings that become message headers (Subject, Disposition-Notification-To): one line each.
+HEADER_FIELDS = ("subject", "as2_mdn_to")
+_HEADER_LABELS = {"subject": "subject", "as2_mdn_to": "as2MdnTo"}
+
+
 class Partnership(TenantOwned):
     """How one of our instances exchanges messages with one partner."""
 
@@ -163,9 +170,35 @@ class Partnership(TenantOwned):
 
     class Meta:
         ordering = ["instance__my_as2_id", "partner__partner_as2_id"]
+        # The rules live in partnerships.services.partnership_validate; the database also
+        # holds the structural ones, so no writer (raw SQL, a bulk update) can break them.
+        # "Unencrypted only over https" stays a rule of the service: it is a policy (tests
+        # of unencrypted messages run over a plain-HTTP loopback server), not integrity.
         constraints = [
-            models.UniqueConstraint(fields=["instance", "partner"], name="unique_partnership")
+            models.UniqueConstraint(fields=["instance", "partner"], name="unique_partnership"),
+            models.CheckConstraint(
+                condition=Q(as2_url__istartswith="http://") | Q(as2_url__istartswith="https://"),
+                name="partnership_url_http_or_https",
+                violation_error_message="The partner's AS2 URL must start with http:// or https://.",
+            ),
+            *(
+                models.CheckConstraint(
+                    condition=~Q(**{f"{name}__contains": "\r"}) & ~Q(**{f"{name}__contains": "\n"}),
+                    name=f"partnership_{name}_one_line",
+                    violation_error_message=(
+                        f"The {_HEADER_LABELS[name]} is sent as a message header: one line."
+                    ),
+                )
+                for name in HEADER_FIELDS
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.instance.my_as2_id} → {self.partner.partner_as2_id}"
+
+    def clean(self) -> None:
+        super().clean()
+        # services imports this module: import the rules when they are used.
+        from partnerships.services import partnership_validate
+
+        partnership_validate(partnership=self)

@@ -10,9 +10,9 @@ from partnerships import selectors
 from partnerships.forms import As2InstanceForm, PartnerForm, PartnershipForm
 from partnerships.models import As2Instance, Partner, Partnership
 from partnerships.services import DeleteRefused, row_delete
-from serverless_as2.pages import list_context
+from serverless_as2.endpoints import inbound_url
+from serverless_as2.pages import list_context, query_pk, query_text
 from serverless_as2.tenancy import request_tenant, tenant_get_or_404
-from tracklog.endpoints import inbound_url
 
 
 def _save_form(request: HttpRequest, form, success: str, template: str, context: dict):
@@ -39,7 +39,7 @@ def _delete(request: HttpRequest, row, label: str, back: str, success: str) -> H
 
 @login_required
 def instance_list(request: HttpRequest) -> HttpResponse:
-    rows = selectors.instance_list(tenant=request_tenant(request), search=request.GET.get("q", ""))
+    rows = selectors.instance_list(tenant=request_tenant(request), search=query_text(request, "q"))
     return render(request, "partnerships/instance_list.html", list_context(request, rows))
 
 
@@ -68,7 +68,7 @@ def instance_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def partner_list(request: HttpRequest) -> HttpResponse:
-    rows = selectors.partner_list(tenant=request_tenant(request), search=request.GET.get("q", ""))
+    rows = selectors.partner_list(tenant=request_tenant(request), search=query_text(request, "q"))
     return render(request, "partnerships/partner_list.html", list_context(request, rows))
 
 
@@ -97,7 +97,7 @@ def partner_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def partnership_list(request: HttpRequest) -> HttpResponse:
     tenant = request_tenant(request)
-    rows = selectors.partnership_list(tenant=tenant, search=request.GET.get("q", ""))
+    rows = selectors.partnership_list(tenant=tenant, search=query_text(request, "q"))
     return render(request, "partnerships/partnership_list.html", list_context(request, rows))
 
 
@@ -106,9 +106,9 @@ def partnership_edit(request: HttpRequest, pk: int | None = None) -> HttpRespons
     tenant = request_tenant(request)
     row = tenant_get_or_404(Partnership, tenant=tenant, pk=pk) if pk else None
     initial = {}
-    if row is None and request.GET.get("instance", "").isdigit():
-        chosen = tenant_get_or_404(As2Instance, tenant=tenant, pk=int(request.GET["instance"]))
-        initial["instance"] = chosen.pk
+    chosen_pk = query_pk(request, "instance")
+    if row is None and chosen_pk is not None:
+        initial["instance"] = tenant_get_or_404(As2Instance, tenant=tenant, pk=chosen_pk).pk
     form = PartnershipForm(request.POST or None, instance=row, initial=initial, tenant=tenant)
     context = {
         "row": row,
@@ -120,7 +120,7 @@ def partnership_edit(request: HttpRequest, pk: int | None = None) -> HttpRespons
             p.pk: {"name": p.partner_name, "alias": p.partner_as2_alias, "email": p.partner_email}
             for p in selectors.partner_list(tenant=tenant)
         },
-        "endpoint_url": inbound_url(request, tenant),
+        "endpoint_url": inbound_url(tenant=tenant, request=request),
     }
     return _save_form(
         request,

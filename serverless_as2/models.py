@@ -3,6 +3,7 @@
 import uuid
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.db import models
 
 
@@ -79,3 +80,12 @@ class TenantOwned(models.Model):
 
     class Meta:
         abstract = True
+
+    def clean(self) -> None:
+        super().clean()
+        if self._state.adding or not self.tenant_id:
+            return
+        before = type(self)._default_manager.filter(pk=self.pk).values_list("tenant", flat=True)
+        if before.first() not in (None, self.tenant_id):
+            # Its related rows and stored files (private/<tenant_id>/…) belong to that tenant.
+            raise ValidationError({"tenant": "A record's tenant cannot change after creation."})

@@ -16,6 +16,8 @@ from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from serverless_as2.data_folder import PRIVATE_FILE_MODE, PRIVATE_FOLDER_MODE, private_folder
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = os.environ
 # Lambda sets this in every function's environment.
@@ -44,7 +46,7 @@ def secret_from_env_or_file(name: str, path: Path, make: Callable[[], str]) -> s
     if not path.exists():
         # Several processes may start at once (gunicorn workers): each writes a whole file
         # aside, and only the first is linked into place, so all of them read the same secret.
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(path.parent)
         fd, draft = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mode 600
         try:
             with os.fdopen(fd, "w") as file:
@@ -133,8 +135,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "serverless_as2.User"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "partnerships:instance_list"
@@ -165,10 +171,15 @@ if S3_BUCKET:
         },
     }
 else:
+    if not ON_LAMBDA:
+        private_folder(DATA_DIR)
     file_storage = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": DATA_DIR / "files", "file_permissions_mode": 0o600},
+        "OPTIONS": {"location": DATA_DIR / "files"},
     }
+# Files Django writes (stored files, uploads, collected static files) and their folders.
+FILE_UPLOAD_PERMISSIONS = PRIVATE_FILE_MODE
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = PRIVATE_FOLDER_MODE
 STORAGES = {
     "default": file_storage,
     "staticfiles": {

@@ -1,12 +1,12 @@
 """Headless Chromium (Debian's) driven by Playwright against the live test server."""
 
 import os
-import shutil
 from collections.abc import Iterator
 
 import pytest
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+from tests.conftest import require_tool
+
 # Flags that keep Chromium quiet on a machine with no outside network, running as root.
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -29,12 +29,13 @@ def pytest_collection_modifyitems(items):
 def browser() -> Iterator:
     from playwright.sync_api import sync_playwright
 
+    chromium = require_tool("chromium")  # Debian's, not a downloaded Playwright build
     # Playwright's sync API keeps an event loop in this thread for the session; the ORM calls
     # that fixtures and test bodies make between page actions are still synchronous and safe.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=[*CHROMIUM_ARGS]
+            executable_path=chromium, headless=True, args=[*CHROMIUM_ARGS]
         )
         yield browser
         browser.close()

@@ -1,15 +1,19 @@
 import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRETS = ("DJANGO_SECRET_KEY", "SAS2_KEY_ENCRYPTION_KEY")
+# The fresh process keeps everything in its data folder, its SQLite database included, even
+# when the test run itself uses PostgreSQL (scripts/run-tests).
+NOT_INHERITED = (*SECRETS, "DATABASE_URL")
 
 
 def app_env(data_dir: Path, **variables: str) -> dict[str, str]:
     """The environment of a fresh app process: real settings, this data folder, no secrets."""
-    env = {name: value for name, value in os.environ.items() if name not in SECRETS}
+    env = {name: value for name, value in os.environ.items() if name not in NOT_INHERITED}
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     return {
         **env,
@@ -94,3 +98,61 @@ def test_on_lambda_the_secrets_must_come_from_the_environment(tmp_path):
     assert result.returncode != 0
     assert "SAS2_KEY_ENCRYPTION_KEY must be set in the function's environment" in result.stderr
     assert list(tmp_path.iterdir()) == [], "no key may be made up on Lambda's passing disk"
+
+
+def mode_of(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+STORE_A_FILE = """
+import django
+django.setup()
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+print(default_storage.save("private/tenant/partner/me/cert/me-partner.cer", ContentFile(b"x")))
+"""
+
+
+def test_data_folder_database_and_stored_files_are_the_owners_alone(tmp_path):
+    data = tmp_path / "data"
+    env = app_env(data)
+    old_umask = os.umask(0o022)  # the usual umask, which leaves new files world-readable
+    try:
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+        )
+        stored = subprocess.run(
+            [sys.executable, "-c", STORE_A_FILE],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    finally:
+        os.umask(old_umask)
+    assert mode_of(data) == 0o700
+    for name in ("serverless_as2.sqlite3", "secret_key", "key_encryption_key"):
+        assert mode_of(data / name) == 0o600, name
+    assert (data / "serverless_as2.sqlite3").stat().st_size > 0, "migrate wrote the database"
+    path = data / "files" / stored
+    assert mode_of(path) == 0o600
+    folder = path.parent
+    while folder != data:
+        assert mode_of(folder) == 0o700, folder
+        folder = folder.parent
+
+
+def test_an_older_world_readable_data_folder_and_database_are_tightened(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir(mode=0o755)
+    database = data / "serverless_as2.sqlite3"
+    database.touch(mode=0o644)
+    data.chmod(0o755)
+    database.chmod(0o644)
+    subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=app_env(data), check=True)
+    assert mode_of(data) == 0o700
+    assert mode_of(database) == 0o600
