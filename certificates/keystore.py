@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from asn1crypto import cms
+from asn1crypto import algos, cms, core
 from asn1crypto import pkcs12 as asn1_pkcs12
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -24,11 +24,21 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
 from cryptography.x509.oid import NameOID
 
+from certificates import pbe
+
 MAX_UPLOAD_BYTES = 1_048_576
 KEY_SIZES = (2048, 3072, 4096)
 MIN_RSA_KEY_SIZE = 2048
 
-_MAX_MAC_ITERATIONS = 200_000  # keytool writes 10,000; openssl and cryptography 2,048
+# Key-derivation rounds a keystore may ask for, read before any key is derived. A crafted file
+# asking 2^31-1 rounds keeps OpenSSL busy for about 190 s (~90 ns a round) whatever the password.
+# What real tools write: OpenSSL 3 2,048 (MAC and PBES2); cryptography 2,048 (MAC) and 20,000
+# (PBES2); keytool 10,000 (JDK 12+) and 50,000 with a 100,000-round MAC (JDK 8); Windows 2,000.
+# 500,000 is five times the most any of them writes and costs OpenSSL under 50 ms (our pure-
+# Python PKCS#12 KDF about 0.2 s); the total bounds a file with many key bags or SafeContents.
+MAX_KDF_ITERATIONS = 500_000
+MAX_TOTAL_KDF_ITERATIONS = 2_000_000
+_MAX_MAC_ITERATIONS = 200_000  # our pure-Python MAC check, run only to word a failure
 _DATE_FORMAT = "%Y-%m-%d %H:%M UTC"
 _PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----")
 
@@ -161,6 +171,28 @@ class CertificateNotValidNow(KeystoreError):
         else:
             sentence = f"This certificate expired on {info.not_after:{_DATE_FORMAT}} ({valid})."
         super().__init__(f"{sentence} Ask your partner for their current certificate.")
+
+
+class TooManyIterations(KeystoreError):
+    """The keystore asks for absurdly many key-derivation rounds (a denial of service)."""
+
+    def __init__(self, what: str, iterations: int) -> None:
+        super().__init__(
+            f"This keystore asks for {iterations:,} key-derivation rounds for {what}; tools "
+            f"write 2,048 to 100,000 and we accept at most {MAX_KDF_ITERATIONS:,} "
+            f"({MAX_TOTAL_KDF_ITERATIONS:,} for the whole file). Export it again with your "
+            "tool's default settings."
+        )
+
+
+class UnsupportedProtection(KeystoreError):
+    """The keystore is protected by a scheme whose cost we cannot read before deriving keys."""
+
+    def __init__(self, scheme: str) -> None:
+        super().__init__(
+            f"This keystore is protected with {scheme}, which we do not open; export it again "
+            "with AES-256 (PBES2 with PBKDF2), as keytool, OpenSSL 3 and Windows do by default."
+        )
 
 
 class InvalidValue(KeystoreError):
@@ -440,12 +472,120 @@ def _leaf(certificates: list[x509.Certificate]) -> x509.Certificate:
 
 def _open_keystore(data: bytes, *, password: str) -> pkcs12.PKCS12KeyAndCertificates:
     _check_size(data)
+    _check_derivation_work(data, password=password)
     try:
         return pkcs12.load_pkcs12(data, password.encode())
     except ValueError as error:
         # cryptography says "Invalid password or PKCS12 data" once the structure parsed.
         if "password" not in str(error).lower():
             raise NotAKeystore() from None
+        if _mac_accepts(data, password=password):
+            raise KeyNotReadable() from None
+        raise WrongPassword() from None
+
+
+_PBMAC1 = "1.2.840.113549.1.5.14"  # RFC 9579: the MAC's rounds sit in its PBKDF2 parameters
+_MAX_NESTING = 4
+
+
+class _Pbmac1Parameters(core.Sequence):
+    _fields = [
+        ("key_derivation_func", algos.KdfAlgorithm),
+        ("message_auth_scheme", algos.HmacAlgorithm),
+    ]
+
+
+class _DerivationWork:
+    """Adds up the key-derivation rounds a keystore asks for, refusing absurd ones."""
+
+    def __init__(self) -> None:
+        self.total = 0
+
+    def add(self, rounds: int, what: str) -> None:
+        if not 0 < rounds <= MAX_KDF_ITERATIONS:
+            raise TooManyIterations(what, rounds)
+        self.total += rounds
+        if self.total > MAX_TOTAL_KDF_ITERATIONS:
+            raise TooManyIterations("the whole file", self.total)
+
+
+def _check_derivation_work(data: bytes, *, password: str) -> None:
+    """Refuse a keystore whose key derivations would keep us busy, before OpenSSL derives any.
+
+    Reads the rounds of the MAC, of each encrypted SafeContents and of each shrouded key bag.
+    Key bags inside encrypted SafeContents are found by decrypting those here first (each within
+    the limit): OpenSSL would decrypt them and then derive their keys. Content that does not
+    decrypt with the password would fail in OpenSSL just as well: it is refused here already.
+    """
+    work = _DerivationWork()
+    try:
+        pfx = asn1_pkcs12.Pfx.load(data)
+        mac_data = pfx["mac_data"]
+        if not isinstance(mac_data, core.Void):
+            work.add(_mac_rounds(mac_data), "its integrity check (MAC)")
+        encrypted = []
+        for content_info in _authenticated_safe(pfx):
+            kind = content_info["content_type"].native
+            if kind == "data":
+                contents = asn1_pkcs12.SafeContents.load(content_info["content"].native)
+                _check_bags(contents, work, depth=1)
+            elif kind == "encrypted_data":
+                encrypted_content = content_info["content"]["encrypted_content_info"]
+                algorithm = encrypted_content["content_encryption_algorithm"]
+                work.add(_rounds(algorithm), "its certificates")
+                encrypted.append((algorithm, encrypted_content["encrypted_content"].native))
+            # public-key privacy (enveloped_data): OpenSSL does not open it either
+        # Only once every visible count passed: decrypting costs derivations too.
+        for algorithm, ciphertext in encrypted:
+            contents = asn1_pkcs12.SafeContents.load(
+                _decrypted(algorithm, ciphertext, data, password)
+            )
+            _check_bags(contents, work, depth=1)
+    except KeystoreError:
+        raise
+    except (ValueError, TypeError, KeyError, AttributeError):
+        raise NotAKeystore() from None
+
+
+def _check_bags(bags: asn1_pkcs12.SafeContents, work: _DerivationWork, *, depth: int) -> None:
+    if depth > _MAX_NESTING:
+        raise NotAKeystore()
+    for bag in bags:
+        kind = bag["bag_id"].native
+        if kind == "pkcs8_shrouded_key_bag":
+            work.add(_rounds(bag["bag_value"]["encryption_algorithm"]), "a private key")
+        elif kind == "safe_contents":
+            _check_bags(bag["bag_value"], work, depth=depth + 1)
+
+
+def _mac_rounds(mac_data: asn1_pkcs12.MacData) -> int:
+    algorithm = mac_data["mac"]["digest_algorithm"]
+    if algorithm["algorithm"].dotted != _PBMAC1:
+        return int(mac_data["iterations"].native)
+    kdf = _Pbmac1Parameters.load(algorithm["parameters"].dump())["key_derivation_func"]
+    if kdf["algorithm"].native != "pbkdf2":
+        raise UnsupportedProtection(f"a {kdf['algorithm'].native} MAC key derivation")
+    return int(kdf["parameters"]["iteration_count"].native)
+
+
+def _rounds(algorithm: algos.EncryptionAlgorithm) -> int:
+    """The key-derivation rounds of a password-based encryption scheme we can read."""
+    name = algorithm["algorithm"].native
+    try:
+        kdf = algorithm.kdf
+    except ValueError:
+        raise UnsupportedProtection(f"the encryption scheme {name}") from None
+    if kdf not in ("pbkdf2", "pkcs12_kdf", "pbkdf1"):
+        raise UnsupportedProtection(f"the {kdf} key derivation")
+    return int(algorithm.kdf_iterations)
+
+
+def _decrypted(
+    algorithm: algos.EncryptionAlgorithm, ciphertext: bytes, data: bytes, password: str
+) -> bytes:
+    try:
+        return pbe.decrypt(algorithm, ciphertext, password)
+    except pbe.CannotDecrypt:
         if _mac_accepts(data, password=password):
             raise KeyNotReadable() from None
         raise WrongPassword() from None
@@ -635,7 +775,7 @@ def _pfx(
 def _mac(data: bytes, *, password: str, digest: str, salt: bytes, iterations: int) -> bytes:
     """The PKCS#12 MAC of `data` (RFC 7292 appendix B, HMAC keyed with ID 3)."""
     length = hashlib.new(digest).digest_size
-    key = _pkcs12_kdf(
+    key = pbe.pkcs12_kdf(
         password=password,
         salt=salt,
         iterations=iterations,
@@ -644,32 +784,6 @@ def _mac(data: bytes, *, password: str, digest: str, salt: bytes, iterations: in
         digest=digest,
     )
     return hmac.new(key, data, digest).digest()
-
-
-def _pkcs12_kdf(
-    *, password: str, salt: bytes, iterations: int, purpose: int, length: int, digest: str
-) -> bytes:
-    """RFC 7292 appendix B.2 key derivation; the password as a NUL-terminated BMPString."""
-    block = hashlib.new(digest).block_size
-    secret = password.encode("utf-16-be") + b"\0\0"
-    i = bytearray(_repeat(salt, block) + _repeat(secret, block))
-    derived = b""
-    while len(derived) < length:
-        a = bytes([purpose]) * block + bytes(i)
-        for _ in range(iterations):
-            a = hashlib.new(digest, a).digest()
-        derived += a
-        b = int.from_bytes((a * (block // len(a) + 1))[:block]) + 1
-        for start in range(0, len(i), block):
-            total = (int.from_bytes(i[start : start + block]) + b) % (1 << (8 * block))
-            i[start : start + block] = total.to_bytes(block)
-    return derived[:length]
-
-
-def _repeat(value: bytes, block: int) -> bytes:
-    """`value` repeated to fill a whole number of blocks (empty stays empty)."""
-    size = block * -(-len(value) // block)
-    return (value * (size // len(value) + 1))[:size] if value else b""
 
 
 # -- names and checks ------------------------------------------------------------------------

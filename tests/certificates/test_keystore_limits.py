@@ -1,0 +1,235 @@
+"""Keystores that would keep OpenSSL busy for minutes are refused before any key is derived.
+
+Each file here is a normal PKCS#12 bent with asn1crypto so that one key derivation asks for
+2^31-1 rounds (about 190 s of OpenSSL whatever the password). The refusal comes first, so
+these tests are fast; were it missing, they would take minutes.
+"""
+
+import json
+import os
+import re
+
+import pytest
+from asn1crypto import algos, cms
+from asn1crypto import pkcs12 as asn1_pkcs12
+from cryptography.hazmat.primitives import hashes, padding
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from certificates import keystore, services
+from certificates.keystore import (
+    MAX_KDF_ITERATIONS,
+    TooManyIterations,
+    UnsupportedProtection,
+    WrongPassword,
+    list_keystore_aliases,
+    load_private_keystore,
+)
+from certificates.services import CertificateRefused
+from tests.certificates.factories import (
+    KEYSTORE_PASSWORD,
+    p12,
+    partner_pem,
+    rsa_key,
+    self_signed,
+)
+
+BOMB = 2**31 - 1
+
+
+@pytest.fixture(scope="module")
+def normal() -> bytes:
+    """cryptography's PKCS#12 (BestAvailableEncryption): a key bag in plain SafeContents, the
+    certificate in PBES2-encrypted SafeContents, a MAC."""
+    key = rsa_key(name="limits")
+    return p12(key, self_signed(key, "limits"), alias="mykey")
+
+
+def _contents(data: bytes) -> list[cms.ContentInfo]:
+    return keystore._authenticated_safe(asn1_pkcs12.Pfx.load(data))
+
+
+def _rebuilt(data: bytes, contents: list[cms.ContentInfo], *, mac_rounds: int = 2048) -> bytes:
+    """A PFX over `contents` with a correct MAC (so only the bent rounds are wrong)."""
+    template = asn1_pkcs12.Pfx.load(data)["mac_data"].copy()
+    template["iterations"] = mac_rounds if mac_rounds <= MAX_KDF_ITERATIONS else 2048
+    rebuilt = asn1_pkcs12.Pfx.load(
+        keystore._pfx(contents, password=KEYSTORE_PASSWORD, mac_template=template)
+    )
+    if mac_rounds > MAX_KDF_ITERATIONS:  # the MAC is then wrong too: nobody gets that far
+        rebuilt["mac_data"]["iterations"] = mac_rounds
+    return rebuilt.dump(force=True)
+
+
+def _set_rounds(algorithm: algos.EncryptionAlgorithm, rounds: int) -> None:
+    algorithm["parameters"]["key_derivation_func"]["parameters"]["iteration_count"] = rounds
+
+
+def _bent_key_bag(data: bytes, rounds: int | None) -> asn1_pkcs12.SafeContents:
+    """The file's plain SafeContents, its shrouded key bag asking for `rounds` (None: as is)."""
+    plain = next(ci for ci in _contents(data) if ci["content_type"].native == "data")
+    bags = asn1_pkcs12.SafeContents.load(plain["content"].native).copy()
+    for bag in bags:
+        if bag["bag_id"].native == "pkcs8_shrouded_key_bag" and rounds is not None:
+            _set_rounds(bag["bag_value"]["encryption_algorithm"], rounds)
+    return bags
+
+
+def mac_bomb(data: bytes) -> bytes:
+    return _rebuilt(data, _contents(data), mac_rounds=BOMB)
+
+
+def key_bag_bomb(data: bytes) -> bytes:
+    contents = [
+        cms.ContentInfo({"content_type": "data", "content": _bent_key_bag(data, BOMB).dump()})
+        if ci["content_type"].native == "data"
+        else ci
+        for ci in _contents(data)
+    ]
+    return _rebuilt(data, contents)
+
+
+def certificate_bag_bomb(data: bytes) -> bytes:
+    contents = []
+    for content_info in _contents(data):
+        content_info = content_info.copy()
+        if content_info["content_type"].native == "encrypted_data":
+            encrypted = content_info["content"]["encrypted_content_info"]
+            _set_rounds(encrypted["content_encryption_algorithm"], BOMB)
+        contents.append(content_info)
+    return _rebuilt(data, contents)
+
+
+def _encrypted_safe_contents(safe_contents: bytes, *, password: str) -> cms.ContentInfo:
+    """SafeContents encrypted as keytool and OpenSSL 3 do: PBES2, PBKDF2-SHA256, AES-256-CBC."""
+    salt, iv = os.urandom(16), os.urandom(16)
+    key = PBKDF2HMAC(hashes.SHA256(), 32, salt, 2048).derive(password.encode())
+    padder = padding.PKCS7(128).padder()
+    encryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
+    ciphertext = encryptor.update(padder.update(safe_contents) + padder.finalize())
+    algorithm = algos.EncryptionAlgorithm(
+        {
+            "algorithm": "pbes2",
+            "parameters": {
+                "key_derivation_func": {
+                    "algorithm": "pbkdf2",
+                    "parameters": {
+                        "salt": ("specified", salt),
+                        "iteration_count": 2048,
+                        "prf": {"algorithm": "sha256"},
+                    },
+                },
+                "encryption_scheme": {"algorithm": "aes256_cbc", "parameters": iv},
+            },
+        }
+    )
+    return cms.ContentInfo(
+        {
+            "content_type": "encrypted_data",
+            "content": cms.EncryptedData(
+                {
+                    "version": "v0",
+                    "encrypted_content_info": {
+                        "content_type": "data",
+                        "content_encryption_algorithm": algorithm,
+                        "encrypted_content": ciphertext + encryptor.finalize(),
+                    },
+                }
+            ),
+        }
+    )
+
+
+def hidden_key_bag(data: bytes, rounds: int | None) -> bytes:
+    """The key bag moved into an encrypted SafeContents, where only decryption reveals it."""
+    hidden = _encrypted_safe_contents(
+        _bent_key_bag(data, rounds).dump(force=True), password=KEYSTORE_PASSWORD
+    )
+    encrypted = [ci for ci in _contents(data) if ci["content_type"].native == "encrypted_data"]
+    return _rebuilt(data, [*encrypted, hidden])
+
+
+BOMBS = {
+    "mac": (mac_bomb, "its integrity check (MAC)"),
+    "key bag": (key_bag_bomb, "a private key"),
+    "certificate bag": (certificate_bag_bomb, "its certificates"),
+    "key bag inside encrypted content": (lambda data: hidden_key_bag(data, BOMB), "a private key"),
+}
+
+
+@pytest.mark.parametrize("name", BOMBS)
+def test_absurd_iteration_counts_are_refused_before_any_key_derivation(normal, name):
+    bomb, what = BOMBS[name]
+    data = bomb(normal)
+    sentence = re.escape(f"asks for {BOMB:,} key-derivation rounds for {what}")
+    # A wrong password cannot reveal a key bag inside encrypted content (nor can OpenSSL's).
+    hidden = "inside" in name
+    for password in (KEYSTORE_PASSWORD,) if hidden else (KEYSTORE_PASSWORD, "wrong password"):
+        with pytest.raises(TooManyIterations, match=sentence):
+            list_keystore_aliases(data, password=password)
+        with pytest.raises(TooManyIterations, match=sentence):
+            load_private_keystore(data, password=password, alias="mykey")
+
+
+def test_many_reasonable_derivations_are_refused_as_a_whole(normal):
+    # Eight key bags of 400,000 rounds: each is allowed, together they cost seconds.
+    plain = _bent_key_bag(normal, 400_000)
+    bags = asn1_pkcs12.SafeContents([plain[0].copy() for _ in range(8)])
+    encrypted = [ci for ci in _contents(normal) if ci["content_type"].native == "encrypted_data"]
+    data = _rebuilt(
+        normal, [*encrypted, cms.ContentInfo({"content_type": "data", "content": bags.dump()})]
+    )
+    with pytest.raises(TooManyIterations, match="rounds for the whole file"):
+        list_keystore_aliases(data, password=KEYSTORE_PASSWORD)
+
+
+def test_a_key_bag_inside_encrypted_content_still_opens(normal):
+    data = hidden_key_bag(normal, None)
+    entry = load_private_keystore(data, password=KEYSTORE_PASSWORD, alias="mykey")
+    assert entry.key.private_numbers() == rsa_key(name="limits").private_numbers()
+    with pytest.raises(WrongPassword):
+        list_keystore_aliases(data, password="wrong password")
+
+
+def test_a_scrypt_protected_key_is_refused_with_a_sentence(normal):
+    plain = _bent_key_bag(normal, None)
+    kdf = plain[0]["bag_value"]["encryption_algorithm"]["parameters"]["key_derivation_func"]
+    kdf["algorithm"] = algos.KdfAlgorithmId("1.3.6.1.4.1.11591.4.11")  # scrypt (RFC 7914)
+    encrypted = [ci for ci in _contents(normal) if ci["content_type"].native == "encrypted_data"]
+    data = _rebuilt(
+        normal, [*encrypted, cms.ContentInfo({"content_type": "data", "content": plain.dump()})]
+    )
+    with pytest.raises(UnsupportedProtection, match="export it again with AES-256"):
+        list_keystore_aliases(data, password=KEYSTORE_PASSWORD)
+
+
+@pytest.mark.parametrize("name", BOMBS)
+def test_import_refuses_the_file_with_a_sentence(partnership, normal, name):
+    bomb, _ = BOMBS[name]
+    with pytest.raises(CertificateRefused, match="key-derivation rounds") as refused:
+        services.certificate_import(
+            partnership=partnership,
+            password=KEYSTORE_PASSWORD,
+            keystore_file=bomb(normal),
+            private_key_alias="mykey",
+            partner_certificate_file=partner_pem(),
+            partner_alias="amazon",
+        )
+    assert refused.value.field == "keystore"
+
+
+@pytest.mark.parametrize("name", BOMBS)
+def test_the_alias_probe_answers_the_sentence(client_a, normal, name):
+    bomb, what = BOMBS[name]
+    response = client_a.post(
+        "/certificates/keystore-aliases/",
+        {
+            "keystore_file": SimpleUploadedFile("bomb.p12", bomb(normal)),
+            "password": KEYSTORE_PASSWORD,
+        },
+    )
+    assert response.status_code == 400
+    answer = json.loads(response.content)
+    assert f"key-derivation rounds for {what}" in answer["error"]
+    assert answer["field"] == "keystore"
