@@ -53,7 +53,10 @@ class RefusalsForm(forms.Form):
     """A form that can show a service's CertificateRefused next to the right field."""
 
     accept_weak_key = forms.BooleanField(
-        label="accept a weak key", required=False, help_text="RSA under 2048 bits."
+        label="accept a weak key",
+        required=False,
+        help_text=f"RSA of {keystore.RSA_KEY_SIZE_FLOOR} to {keystore.MIN_RSA_KEY_SIZE - 1} bits; "
+        f"under {keystore.RSA_KEY_SIZE_FLOOR} bits is never accepted.",
     )
 
     def __init__(self, *args, **kwargs):

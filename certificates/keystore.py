@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -28,7 +29,14 @@ from certificates import pbe
 
 MAX_UPLOAD_BYTES = 1_048_576
 KEY_SIZES = (2048, 3072, 4096)
+# 2048 bits is the modern minimum (NIST SP 800-131A, what partners expect); keys from 1024 to
+# 2047 bits are weak but still met with legacy partners, so a user may accept them explicitly.
+# Under 1024 bits a key can be factored by anyone with a few machines: never accepted.
 MIN_RSA_KEY_SIZE = 2048
+RSA_KEY_SIZE_FLOOR = 1024
+# A partner's certificate comes alone or with the few issuers of its chain (real chains have
+# under 10): more is not a certificate upload, and each one costs parsing and comparing.
+MAX_CHAIN_CERTIFICATES = 20
 
 # Key-derivation rounds a keystore may ask for, read before any key is derived. A crafted file
 # asking 2^31-1 rounds keeps OpenSSL busy for about 190 s (~90 ns a round) whatever the password.
@@ -161,6 +169,27 @@ class KeystoreUploaded(NotACertificate):
         )
 
 
+class KeyTooWeak(KeystoreError):
+    """An RSA key under RSA_KEY_SIZE_FLOOR bits: refused whatever the user accepts."""
+
+    def __init__(self, whose: str, key_size: int) -> None:
+        super().__init__(
+            f"{whose} has a {key_size}-bit RSA key; keys under {RSA_KEY_SIZE_FLOOR} bits can be "
+            f"broken and are never accepted. Use a key of {MIN_RSA_KEY_SIZE} bits or more."
+        )
+
+
+class TooManyCertificates(NotACertificate):
+    """The upload holds more certificates than any real chain."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__(
+            f"This file holds {count} certificates; a partner's certificate comes alone or with "
+            f"the few issuers of its chain (at most {MAX_CHAIN_CERTIFICATES}). Upload only the "
+            "partner's certificate."
+        )
+
+
 class CertificateNotValidNow(KeystoreError):
     """The certificate is expired or not yet valid."""
 
@@ -214,8 +243,13 @@ class CertificateInfo:
 
     @property
     def weak_key(self) -> bool:
-        """True for RSA keys shorter than 2048 bits."""
+        """True for RSA keys shorter than 2048 bits (accepted only when the user says so)."""
         return self.key_type == "RSA" and self.key_size < MIN_RSA_KEY_SIZE
+
+    @property
+    def too_weak(self) -> bool:
+        """True for RSA keys under 1024 bits, which are refused whatever the user accepts."""
+        return self.key_type == "RSA" and self.key_size < RSA_KEY_SIZE_FLOOR
 
     @property
     def self_signed(self) -> bool:
@@ -313,6 +347,8 @@ def load_partner_certificate(data: bytes, *, now: datetime | None = None) -> x50
     info = certificate_info(certificate)
     if info.key_type != "RSA":
         raise UnsupportedKey(info.key_type)
+    if info.too_weak:
+        raise KeyTooWeak("This certificate", info.key_size)
     now = now or datetime.now(UTC)
     if not info.valid_at(now):
         raise CertificateNotValidNow(info, now)
@@ -338,6 +374,8 @@ def load_private_keystore(data: bytes, *, password: str, alias: str) -> PrivateK
     alias, key = _entry_named(entries, alias)
     if not isinstance(key, rsa.RSAPrivateKey):
         raise UnsupportedKey(_key_type(key.public_key()))
+    if key.key_size < RSA_KEY_SIZE_FLOOR:
+        raise KeyTooWeak(f"The private key '{alias}'", key.key_size)
     certificates = _all_certificates(keystore)
     certificate = _certificate_of(key, certificates)
     if certificate is None:
@@ -406,6 +444,8 @@ def _certificates_in(data: bytes) -> list[x509.Certificate]:
     labels = [label.decode() for label in _PEM_BLOCK.findall(data)]
     if any("PRIVATE KEY" in label for label in labels):
         raise PrivateKeyUploaded()
+    if labels.count("CERTIFICATE") > MAX_CHAIN_CERTIFICATES:
+        raise TooManyCertificates(labels.count("CERTIFICATE"))  # refused before parsing them
     if "CERTIFICATE" in labels:
         return _loaded(x509.load_pem_x509_certificates, data)
     if "PKCS7" in labels:
@@ -436,6 +476,8 @@ def _loaded(
         raise NotACertificate() from None
     if not certificates:
         raise NotACertificate("This file holds no certificate.")
+    if len(certificates) > MAX_CHAIN_CERTIFICATES:
+        raise TooManyCertificates(len(certificates))
     return certificates
 
 
@@ -458,10 +500,12 @@ def _is_pkcs12(der: bytes) -> bool:
 
 
 def _leaf(certificates: list[x509.Certificate]) -> x509.Certificate:
+    """The first certificate that issued none of the others (one pass over the names)."""
+    issued = Counter(certificate.issuer for certificate in certificates)
+
     def issued_another(candidate: x509.Certificate) -> bool:
-        return any(
-            other is not candidate and other.issuer == candidate.subject for other in certificates
-        )
+        own = 1 if candidate.issuer == candidate.subject else 0  # a self-signed one issued itself
+        return issued[candidate.subject] > own
 
     leaves = [c for c in certificates if not issued_another(c)]
     return (leaves or certificates)[0]
@@ -699,9 +743,12 @@ def _chain(
     certificate: x509.Certificate, certificates: list[x509.Certificate]
 ) -> tuple[x509.Certificate, ...]:
     chain: list[x509.Certificate] = []
+    by_subject: dict[x509.Name, x509.Certificate] = {}
+    for candidate in certificates:
+        by_subject.setdefault(candidate.subject, candidate)  # the first, as before
     current = certificate
     while current.issuer != current.subject and len(chain) < len(certificates):
-        issuer = next((c for c in certificates if c.subject == current.issuer), None)
+        issuer = by_subject.get(current.issuer)
         if issuer is None or issuer in chain:
             break
         chain.append(issuer)

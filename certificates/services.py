@@ -413,7 +413,8 @@ def _partner_certificate(upload: Upload, accept_weak_key: bool) -> x509.Certific
 
 def _weak_sentence(whose: str, key_size: int) -> str:
     return (
-        f"{whose} has a {key_size}-bit RSA key; keys under 2048 bits are weak and many "
+        f"{whose} has a {key_size}-bit RSA key; keys under {keystore.MIN_RSA_KEY_SIZE} bits are "
+        "weak and many "
         "partners refuse them. Use a stronger one, or tick “accept a weak key” to go on."
     )
 

@@ -8,29 +8,41 @@ these tests are fast; were it missing, they would take minutes.
 import json
 import os
 import re
+import subprocess
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from asn1crypto import algos, cms
 from asn1crypto import pkcs12 as asn1_pkcs12
-from cryptography.hazmat.primitives import hashes, padding
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, padding, serialization
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
+from cryptography.hazmat.primitives.serialization import pkcs7
+from cryptography.x509.oid import NameOID
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from certificates import keystore, services
 from certificates.keystore import (
+    MAX_CHAIN_CERTIFICATES,
     MAX_KDF_ITERATIONS,
+    KeyTooWeak,
+    TooManyCertificates,
     TooManyIterations,
     UnsupportedProtection,
     WrongPassword,
     list_keystore_aliases,
     load_private_keystore,
 )
+from certificates.models import Certificate
 from certificates.services import CertificateRefused
+from tests.certificates.cli import OPENSSL
 from tests.certificates.factories import (
     KEYSTORE_PASSWORD,
+    certificate_for,
     p12,
     partner_pem,
+    pem_of,
     rsa_key,
     self_signed,
 )
@@ -233,3 +245,92 @@ def test_the_alias_probe_answers_the_sentence(client_a, normal, name):
     answer = json.loads(response.content)
     assert f"key-derivation rounds for {what}" in answer["error"]
     assert answer["field"] == "keystore"
+
+
+# -- key size floor, chain length ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def rsa_512():
+    """A 512-bit RSA key: cryptography will not make one, `openssl genrsa` does."""
+    if OPENSSL is None:
+        pytest.skip("the openssl CLI is not installed")
+    result = subprocess.run([OPENSSL, "genrsa", "512"], capture_output=True, check=True)
+    return serialization.load_pem_private_key(result.stdout, password=None)
+
+
+def test_a_512_bit_partner_certificate_is_refused_even_when_weak_keys_are_accepted(
+    partnership, rsa_512
+):
+    weak = pem_of(self_signed(rsa_512, "amazon"))
+    with pytest.raises(KeyTooWeak, match="512-bit RSA key; keys under 1024 bits"):
+        keystore.load_partner_certificate(weak)
+    with pytest.raises(CertificateRefused, match="never accepted") as refused:
+        certificate_for(partnership, partner_certificate_file=weak, accept_weak_key=True)
+    assert refused.value.field == "partner_certificate"
+    assert not Certificate.objects.exists()
+
+
+def test_a_512_bit_key_of_ours_is_refused_even_when_weak_keys_are_accepted(partnership, rsa_512):
+    data = p12(rsa_512, self_signed(rsa_512, "weak"))
+    with pytest.raises(CertificateRefused, match="'mykey' has a 512-bit RSA key") as refused:
+        services.certificate_import(
+            partnership=partnership,
+            password=KEYSTORE_PASSWORD,
+            keystore_file=data,
+            private_key_alias="mykey",
+            partner_certificate_file=partner_pem(),
+            partner_alias="amazon",
+            accept_weak_key=True,
+        )
+    assert refused.value.field == "keystore"
+
+
+def _chain_pem(count: int) -> bytes:
+    """`count` certificates: a leaf last, after the CAs that issued each other."""
+    key = rsa_key(name="chain")
+    certificates = [self_signed(key, "root")]
+    for number in range(1, count):
+        name = "leaf" if number == count - 1 else f"ca{number}"
+        certificates.append(_issued(key, name, certificates[-1]))
+    return b"".join(pem_of(c) for c in reversed(certificates[1:])) + pem_of(certificates[0])
+
+
+def _issued(key, common_name: str, issuer: x509.Certificate) -> x509.Certificate:
+    now = datetime.now(UTC)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
+        .issuer_name(issuer.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+
+
+def test_a_chain_of_up_to_twenty_yields_its_leaf_wherever_it_sits():
+    pem = _chain_pem(MAX_CHAIN_CERTIFICATES)
+    leaf = keystore.load_partner_certificate(pem)
+    assert leaf.subject.rfc4514_string() == "CN=leaf"
+    blocks = pem.split(b"-----END CERTIFICATE-----\n")[:-1]
+    shuffled = b"".join(block + b"-----END CERTIFICATE-----\n" for block in reversed(blocks))
+    assert keystore.load_partner_certificate(shuffled).subject == leaf.subject
+
+
+@pytest.mark.parametrize("count", [MAX_CHAIN_CERTIFICATES + 1, None])
+def test_a_pem_with_more_certificates_than_a_chain_is_refused(count):
+    block = pem_of(self_signed(rsa_key(name="many"), "many"))
+    count = count or keystore.MAX_UPLOAD_BYTES // len(block)  # as many as an upload holds
+    with pytest.raises(TooManyCertificates, match=f"holds {count} certificates"):
+        keystore.load_partner_certificate(block * count)
+
+
+def test_a_pkcs7_with_more_certificates_than_a_chain_is_refused():
+    certificate = self_signed(rsa_key(name="many"), "many")
+    bundle = pkcs7.serialize_certificates(
+        [certificate] * (MAX_CHAIN_CERTIFICATES + 1), serialization.Encoding.DER
+    )
+    with pytest.raises(TooManyCertificates, match="at most 20"):
+        keystore.load_partner_certificate(bundle)
