@@ -28,7 +28,12 @@ from cryptography.x509.oid import NameOID
 from certificates import pbe
 
 MAX_UPLOAD_BYTES = 1_048_576
+# The rules of new certificates and keystores, written once: forms, models and services use these.
 KEY_SIZES = (2048, 3072, 4096)
+DEFAULT_KEY_SIZE = KEY_SIZES[0]
+DEFAULT_VALIDITY_DAYS = 730  # two years, the usual term between partners' certificate swaps
+MIN_VALIDITY_DAYS, MAX_VALIDITY_DAYS = 1, 3650
+ALIAS_MAX_LENGTH = 100  # keytool has no limit; this is the column's
 # 2048 bits is the modern minimum (NIST SP 800-131A, what partners expect); keys from 1024 to
 # 2047 bits are weak but still met with legacy partners, so a user may accept them explicitly.
 # Under 1024 bits a key can be factored by anyone with a few machines: never accepted.
@@ -311,14 +316,16 @@ def generate_self_signed(
     common_name: str,
     organization: str | None = None,
     email: str | None = None,
-    key_size: int = 2048,
-    validity_days: int = 730,
+    key_size: int = DEFAULT_KEY_SIZE,
+    validity_days: int = DEFAULT_VALIDITY_DAYS,
 ) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
     """A new RSA key and a self-signed certificate for signing and encryption."""
     if key_size not in KEY_SIZES:
         raise InvalidValue(f"The key size must be one of {', '.join(map(str, KEY_SIZES))} bits.")
-    if not 1 <= validity_days <= 3650:
-        raise InvalidValue("The validity must be between 1 and 3650 days.")
+    if not MIN_VALIDITY_DAYS <= validity_days <= MAX_VALIDITY_DAYS:
+        raise InvalidValue(
+            f"The validity must be between {MIN_VALIDITY_DAYS} and {MAX_VALIDITY_DAYS} days."
+        )
     subject = _subject(common_name=common_name, organization=organization, email=email)
     key = rsa.generate_private_key(public_exponent=65537, key_size=key_size)
     now = datetime.now(UTC).replace(microsecond=0)
@@ -892,6 +899,8 @@ def _check_new_password(password: str) -> None:
 def _check_alias(alias: str) -> None:
     if not alias or not alias.strip():
         raise InvalidValue("An alias cannot be empty.")
+    if len(alias) > ALIAS_MAX_LENGTH:
+        raise InvalidValue(f"An alias must be at most {ALIAS_MAX_LENGTH} characters long.")
 
 
 def _name(name: x509.Name) -> str:

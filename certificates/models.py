@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 
 from certificates.expiry import Expiry, expiry_of
+from certificates.keystore import ALIAS_MAX_LENGTH
 from partnerships.models import Partnership
 from serverless_as2.models import TenantOwned
 
@@ -25,8 +26,8 @@ class Certificate(TenantOwned):
         Partnership, on_delete=models.PROTECT, related_name="certificate"
     )
     origin = models.CharField(max_length=10, choices=Origin.choices)
-    private_key_alias = models.CharField("privateKeyAlias", max_length=100)
-    partner_alias = models.CharField("alias", max_length=100)
+    private_key_alias = models.CharField("privateKeyAlias", max_length=ALIAS_MAX_LENGTH)
+    partner_alias = models.CharField("alias", max_length=ALIAS_MAX_LENGTH)
     # The keystore password, sealed by serverless_as2.encryption; never shown, never logged.
     password_sealed = models.TextField(editable=False)
     keystore_key = models.CharField("Complete KeyStore", max_length=500)

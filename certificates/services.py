@@ -42,7 +42,6 @@ type Upload = bytes | IO[bytes]
 type Write = Callable[[str, bytes], None]
 
 MIN_NEW_PASSWORD = 8
-ALIAS_MAX_LENGTH = 100
 
 
 class CertificateRefused(Exception):
@@ -82,8 +81,8 @@ def certificate_generate(
     partnership: Partnership,
     password: str,
     private_key_alias: str,
-    key_size: int = 2048,
-    validity_days: int = 730,
+    key_size: int = keystore.DEFAULT_KEY_SIZE,
+    validity_days: int = keystore.DEFAULT_VALIDITY_DAYS,
     partner_certificate_file: Upload,
     partner_alias: str,
     accept_weak_key: bool = False,
@@ -385,9 +384,10 @@ def _check_aliases(private_key_alias: str, partner_alias: str) -> None:
     ):
         if not alias.strip():
             raise CertificateRefused(f"Enter the {label}.", field=field)
-        if len(alias) > ALIAS_MAX_LENGTH:
+        if len(alias) > keystore.ALIAS_MAX_LENGTH:
             raise CertificateRefused(
-                f"The {label} must be at most {ALIAS_MAX_LENGTH} characters long.", field=field
+                f"The {label} must be at most {keystore.ALIAS_MAX_LENGTH} characters long.",
+                field=field,
             )
     if private_key_alias.casefold() == partner_alias.casefold():
         raise CertificateRefused(
