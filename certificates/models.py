@@ -31,7 +31,10 @@ class Certificate(TenantOwned):
     # The keystore password, sealed by serverless_as2.encryption; never shown, never logged.
     password_sealed = models.TextField(editable=False)
     keystore_key = models.CharField("Complete KeyStore", max_length=500)
-    public_key_url = models.CharField("PublicKeyURL", max_length=500)
+    # A storage key (serverless_as2.storage_keys), not a URL; the product labels it PublicKeyURL.
+    public_key_key = models.CharField("PublicKeyURL", max_length=500)
+    # Which of the tenant's "<me>-<partner>[-<n>]" file names the certificate's files use.
+    storage_number = models.PositiveSmallIntegerField(default=1, editable=False)
     my_cert_pem = models.TextField("my certificate (PEM)")
     my_not_before = models.DateTimeField()
     my_not_after = models.DateTimeField(db_index=True)
