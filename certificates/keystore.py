@@ -22,6 +22,7 @@ from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
 from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
 from cryptography.x509.oid import NameOID
 
@@ -539,7 +540,7 @@ _PBMAC1 = "1.2.840.113549.1.5.14"  # RFC 9579: the MAC's rounds sit in its PBKDF
 _MAX_NESTING = 4
 
 
-class _Pbmac1Parameters(core.Sequence):
+class _Pbmac1Parameters(core.Sequence):  # type: ignore[misc]  # asn1crypto has no types
     _fields = [
         ("key_derivation_func", algos.KdfAlgorithm),
         ("message_auth_scheme", algos.HmacAlgorithm),
@@ -663,7 +664,7 @@ def _mac_accepts(data: bytes, *, password: str) -> bool:
 
 def _key_entries(
     data: bytes, *, password: str, keystore: pkcs12.PKCS12KeyAndCertificates
-) -> list[tuple[str, serialization.PrivateKeyTypes]]:
+) -> list[tuple[str, PrivateKeyTypes]]:
     """(alias, key) of every private key, in file order.
 
     load_pkcs12 returns only the first key, so the key bags are read with asn1crypto. They sit
@@ -710,11 +711,11 @@ def _key_bags(data: bytes) -> list[tuple[str | None, asn1_pkcs12.SafeBag]]:
 def _friendly_name(bag: asn1_pkcs12.SafeBag) -> str | None:
     for attribute in bag["bag_attributes"]:
         if attribute["type"].native == "friendly_name" and attribute["values"].native:
-            return attribute["values"].native[0]
+            return str(attribute["values"].native[0])
     return None
 
 
-def _decrypt_key_bag(bag: asn1_pkcs12.SafeBag, password: str) -> serialization.PrivateKeyTypes:
+def _decrypt_key_bag(bag: asn1_pkcs12.SafeBag, password: str) -> PrivateKeyTypes:
     der = bag["bag_value"].untag().dump()
     shrouded = bag["bag_id"].native == "pkcs8_shrouded_key_bag"
     try:
@@ -727,8 +728,8 @@ def _decrypt_key_bag(bag: asn1_pkcs12.SafeBag, password: str) -> serialization.P
 
 
 def _entry_named(
-    entries: list[tuple[str, serialization.PrivateKeyTypes]], alias: str
-) -> tuple[str, serialization.PrivateKeyTypes]:
+    entries: list[tuple[str, PrivateKeyTypes]], alias: str
+) -> tuple[str, PrivateKeyTypes]:
     for name, key in entries:
         if name == alias:
             return name, key
@@ -740,7 +741,7 @@ def _entry_named(
 
 
 def _certificate_of(
-    key: serialization.PrivateKeyTypes, certificates: list[x509.Certificate]
+    key: PrivateKeyTypes, certificates: list[x509.Certificate]
 ) -> x509.Certificate | None:
     public_key = key.public_key()
     return next((c for c in certificates if c.public_key() == public_key), None)
@@ -764,7 +765,7 @@ def _chain(
 
 
 def _other_certificate_aliases(
-    keystore: pkcs12.PKCS12KeyAndCertificates, keys: list[serialization.PrivateKeyTypes]
+    keystore: pkcs12.PKCS12KeyAndCertificates, keys: list[PrivateKeyTypes]
 ) -> tuple[str, ...]:
     """Friendly names of the certificates that belong to none of `keys`."""
     bags = _certificate_bags(keystore)
@@ -813,7 +814,7 @@ def _pfx(
         salt=salt,
         iterations=iterations,
     )
-    return asn1_pkcs12.Pfx(
+    pfx: bytes = asn1_pkcs12.Pfx(
         {
             "version": "v3",
             "auth_safe": cms.ContentInfo({"content_type": "data", "content": auth_safe}),
@@ -824,6 +825,7 @@ def _pfx(
             },
         }
     ).dump()
+    return pfx
 
 
 def _mac(data: bytes, *, password: str, digest: str, salt: bytes, iterations: int) -> bytes:
@@ -856,14 +858,18 @@ def _subject(*, common_name: str, organization: str | None, email: str | None) -
     return x509.Name(attributes)
 
 
-def _attribute(oid: x509.ObjectIdentifier, value: str, label: str, limit: int = 64):
+def _attribute(
+    oid: x509.ObjectIdentifier, value: str, label: str, limit: int = 64
+) -> x509.NameAttribute[str]:
     value = value.strip()
     if not 1 <= len(value) <= limit:
         raise InvalidValue(f"The {label} must be 1 to {limit} characters long.")
     return x509.NameAttribute(oid, value)
 
 
-def _self_signed_extensions(public_key: rsa.RSAPublicKey):
+def _self_signed_extensions(
+    public_key: rsa.RSAPublicKey,
+) -> list[tuple[x509.ExtensionType, bool]]:
     return [
         (x509.BasicConstraints(ca=False, path_length=None), True),
         (
@@ -907,7 +913,7 @@ def _name(name: x509.Name) -> str:
     return name.rfc4514_string({NameOID.EMAIL_ADDRESS: "emailAddress"})
 
 
-def _key_type(public_key) -> str:
+def _key_type(public_key: PublicKeyTypes) -> str:
     if isinstance(public_key, rsa.RSAPublicKey):
         return "RSA"
     if isinstance(public_key, ec.EllipticCurvePublicKey):

@@ -12,7 +12,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.core.files.storage import default_storage
 from django.db import connection
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import F, Field, OuterRef, Q, QuerySet, Subquery
 from django.db.models.options import Options
 from django.utils import timezone
 
@@ -262,7 +262,10 @@ def _version_sql() -> str:
     quote = connection.ops.quote_name
 
     def column(meta: "Options[Any]", name: str) -> str:
-        return quote(meta.get_field(name).column)
+        field = meta.get_field(name)
+        if not isinstance(field, Field) or not field.column:
+            raise TypeError(f"{meta.label}.{name} is not a column")
+        return quote(field.column)
 
     # Only quoted names from the models' meta go into the text; the pk is a parameter.
     return (

@@ -13,7 +13,12 @@ logger = logging.getLogger(__name__)
 def certificate_delete(*, certificate: Certificate) -> None:
     """Delete the certificate's rows, then (once committed) its stored files."""
     keys = [certificate.public_key_key, certificate.keystore_key]
+
+    def delete_files() -> None:
+        for key in keys:
+            delete_quietly(key)
+
     with transaction.atomic():
         certificate.delete()
-        transaction.on_commit(lambda: [delete_quietly(key) for key in keys])
+        transaction.on_commit(delete_files)
     logger.info("Deleted the certificate stored at %s", keys[0])

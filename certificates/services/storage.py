@@ -5,7 +5,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
+from uuid import UUID
 
 from cryptography import x509
 from django.core.files.base import ContentFile
@@ -75,14 +76,19 @@ def download_stem(certificate: Certificate) -> str:
     return storage_keys.certificate_stem(**ids, number=certificate.storage_number)
 
 
-def _as2_ids(partnership: Partnership) -> dict[str, str]:
+class _As2Ids(TypedDict):
+    partner_as2_id: str
+    my_as2_id: str
+
+
+def _as2_ids(partnership: Partnership) -> _As2Ids:
     return {
         "partner_as2_id": partnership.partner.partner_as2_id,
         "my_as2_id": partnership.instance.my_as2_id,
     }
 
 
-def _keys_in_use(tenant_id: int, *keys: str) -> bool:
+def _keys_in_use(tenant_id: UUID, *keys: str) -> bool:
     return Certificate.objects.filter(
         Q(public_key_key__in=keys) | Q(keystore_key__in=keys), tenant_id=tenant_id
     ).exists()
