@@ -22,7 +22,7 @@ from certificates.models import Certificate, PartnerCertificate
 from partnerships.models import Partnership
 from serverless_as2.encryption import secret_open
 from serverless_as2.models import Tenant
-from serverless_as2.tenancy import tenant_queryset
+from serverless_as2.tenancy import tenant_get_or_404, tenant_queryset
 
 
 def certificate_list(
@@ -50,6 +50,14 @@ def certificate_list(
         soon = (now or timezone.now()) + SOON
         rows = rows.filter(Q(my_not_after__lt=soon) | Q(partner_not_after__lt=soon))
     return rows
+
+
+def certificate_get(*, tenant: Tenant, pk: int) -> Certificate:
+    """The tenant's certificate `pk` with its partnership, or 404 (missing or another's)."""
+    rows = Certificate.objects.select_related(
+        "partnership__tenant", "partnership__instance", "partnership__partner"
+    )
+    return tenant_get_or_404(rows, tenant=tenant, pk=pk)
 
 
 def partner_certificate_history(*, certificate: Certificate) -> QuerySet[PartnerCertificate]:
