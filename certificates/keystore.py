@@ -554,7 +554,9 @@ class _DerivationWork:
         self.total = 0
 
     def add(self, rounds: int, what: str) -> None:
-        if not 0 < rounds <= MAX_KDF_ITERATIONS:
+        if rounds < 1:
+            raise NotAKeystore()  # no tool writes it; OpenSSL refuses it too
+        if rounds > MAX_KDF_ITERATIONS:
             raise TooManyIterations(what, rounds)
         self.total += rounds
         if self.total > MAX_TOTAL_KDF_ITERATIONS:

@@ -334,3 +334,34 @@ def test_a_pkcs7_with_more_certificates_than_a_chain_is_refused():
     )
     with pytest.raises(TooManyCertificates, match="at most 20"):
         keystore.load_partner_certificate(bundle)
+
+
+def test_a_pbmac1_mac_is_judged_by_its_pbkdf2_rounds(normal):
+    # RFC 9579 (OpenSSL 3.4+, JDK 24+): the MAC's rounds sit in its PBKDF2 parameters.
+    pfx = asn1_pkcs12.Pfx.load(normal).copy()
+    digest_algorithm = pfx["mac_data"]["mac"]["digest_algorithm"]
+    digest_algorithm["algorithm"] = algos.DigestAlgorithmId("1.2.840.113549.1.5.14")
+    digest_algorithm["parameters"] = keystore._Pbmac1Parameters(
+        {
+            "key_derivation_func": {
+                "algorithm": "pbkdf2",
+                "parameters": {
+                    "salt": ("specified", os.urandom(16)),
+                    "iteration_count": BOMB,
+                    "key_length": 32,
+                    "prf": {"algorithm": "sha256"},
+                },
+            },
+            "message_auth_scheme": {"algorithm": "sha256"},
+        }
+    )
+    with pytest.raises(TooManyIterations, match="for its integrity check"):
+        list_keystore_aliases(pfx.dump(force=True), password=KEYSTORE_PASSWORD)
+
+
+def test_zero_rounds_is_not_a_keystore(normal):
+    data = _rebuilt(normal, _contents(normal), mac_rounds=2048)
+    pfx = asn1_pkcs12.Pfx.load(data).copy()
+    pfx["mac_data"]["iterations"] = 0
+    with pytest.raises(keystore.NotAKeystore):
+        list_keystore_aliases(pfx.dump(force=True), password=KEYSTORE_PASSWORD)
