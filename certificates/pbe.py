@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from asn1crypto import algos
 from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
-from cryptography.hazmat.primitives import hashes, padding
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers import Cipher, CipherAlgorithm, algorithms, modes
 from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 
@@ -139,11 +139,15 @@ def _cbc_decrypt(cipher: str, key: bytes, iv: bytes, ciphertext: bytes) -> bytes
 
 
 def _unpad(plaintext: bytes) -> bytes:
-    unpadder = padding.PKCS7(128).unpadder()  # 128 accepts padding of 8-byte blocks too
-    try:
-        return unpadder.update(plaintext) + unpadder.finalize()
-    except ValueError:
-        raise CannotDecrypt("bad padding: wrong password") from None
+    """Strip PKCS#7 padding of 8- or 16-byte blocks; wrong padding means a wrong password."""
+    count = plaintext[-1] if plaintext else 0
+    if (
+        not 1 <= count <= 16
+        or count > len(plaintext)
+        or plaintext[-count:] != bytes([count]) * count
+    ):
+        raise CannotDecrypt("bad padding: wrong password")
+    return plaintext[:-count]
 
 
 # -- RC2 (RFC 2268), decryption only -----------------------------------------------------------

@@ -18,7 +18,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, padding, serialization
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
-from cryptography.hazmat.primitives.serialization import pkcs7
+from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
 from cryptography.x509.oid import NameOID
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -365,3 +365,23 @@ def test_zero_rounds_is_not_a_keystore(normal):
     pfx["mac_data"]["iterations"] = 0
     with pytest.raises(keystore.NotAKeystore):
         list_keystore_aliases(pfx.dump(force=True), password=KEYSTORE_PASSWORD)
+
+
+def test_legacy_3des_content_of_any_length_is_inspected_and_opens():
+    # 3DES pads to 8-byte blocks: half of these contents are an odd number of 8-byte blocks.
+    key = rsa_key(name="limits")
+    encryption = (
+        serialization.PrivateFormat.PKCS12.encryption_builder()
+        .key_cert_algorithm(pkcs12.PBES.PBESv1SHA1And3KeyTripleDESCBC)
+        .hmac_hash(hashes.SHA1())  # noqa: S303  (the legacy layout on purpose)
+        .build(KEYSTORE_PASSWORD.encode())
+    )
+    lengths = set()
+    for extra in range(8):
+        certificate = self_signed(key, "legacy" + "x" * extra)
+        data = pkcs12.serialize_key_and_certificates(b"mykey", key, certificate, None, encryption)
+        encrypted = next(ci for ci in _contents(data) if ci["content_type"].native != "data")
+        lengths.add(len(encrypted["content"]["encrypted_content_info"]["encrypted_content"].native))
+        entry = load_private_keystore(data, password=KEYSTORE_PASSWORD, alias="mykey")
+        assert entry.certificate == certificate
+    assert {length % 16 for length in lengths} == {0, 8}
