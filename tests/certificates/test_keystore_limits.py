@@ -385,3 +385,49 @@ def test_legacy_3des_content_of_any_length_is_inspected_and_opens():
         entry = load_private_keystore(data, password=KEYSTORE_PASSWORD, alias="mykey")
         assert entry.certificate == certificate
     assert {length % 16 for length in lengths} == {0, 8}
+
+
+OPENSSL_VARIANTS = [
+    [],
+    ["-legacy"],
+    ["-descert"],
+    ["-legacy", "-certpbe", "PBE-SHA1-RC2-128"],
+    ["-legacy", "-certpbe", "PBE-SHA1-2DES"],
+    ["-legacy", "-certpbe", "PBE-MD5-DES"],
+    ["-legacy", "-keypbe", "PBE-SHA1-RC2-40"],
+    ["-certpbe", "DES-EDE3-CBC"],
+    ["-certpbe", "AES-128-CBC", "-keypbe", "AES-192-CBC"],
+    ["-certpbe", "NONE"],
+    ["-nomac"],
+    ["-macalg", "sha512"],
+]
+
+
+@pytest.mark.parametrize("options", OPENSSL_VARIANTS, ids=" ".join)
+def test_what_openssl_writes_is_inspected_and_opens(tmp_path, options):
+    """pbe.py decrypts every scheme `openssl pkcs12 -export` offers (an independent writer)."""
+    if OPENSSL is None:
+        pytest.skip("the openssl CLI is not installed")
+    key = rsa_key(name="limits")
+    (tmp_path / "key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    (tmp_path / "cert.pem").write_bytes(pem_of(self_signed(key, "limits")))
+    subprocess.run(
+        [
+            OPENSSL, "pkcs12", "-export", "-inkey", str(tmp_path / "key.pem"),
+            "-in", str(tmp_path / "cert.pem"), "-out", str(tmp_path / "out.p12"),
+            "-passout", f"pass:{KEYSTORE_PASSWORD}", "-name", "mykey", *options,
+        ],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    data = (tmp_path / "out.p12").read_bytes()
+    entry = load_private_keystore(data, password=KEYSTORE_PASSWORD, alias="mykey")
+    assert entry.key.private_numbers() == key.private_numbers()
+    with pytest.raises(WrongPassword):
+        list_keystore_aliases(data, password="not the password")
