@@ -49,7 +49,9 @@ MAX_CHAIN_CERTIFICATES = 20
 # What real tools write: OpenSSL 3 2,048 (MAC and PBES2); cryptography 2,048 (MAC) and 20,000
 # (PBES2); keytool 10,000 (JDK 12+) and 50,000 with a 100,000-round MAC (JDK 8); Windows 2,000.
 # 500,000 is five times the most any of them writes and costs OpenSSL under 50 ms (our pure-
-# Python PKCS#12 KDF about 0.2 s); the total bounds a file with many key bags or SafeContents.
+# Python PKCS#12 KDF about 0.2 s). The total, counted per derived block (a 3DES key and its IV
+# are three SHA-1 blocks), bounds a file with many key bags or SafeContents: a JDK 8 keystore
+# with one key counts 400,000; 2,000,000 costs our Python inspection at most about 0.7 s.
 MAX_KDF_ITERATIONS = 500_000
 MAX_TOTAL_KDF_ITERATIONS = 2_000_000
 _MAX_MAC_ITERATIONS = 200_000  # our pure-Python MAC check, run only to word a failure
@@ -553,12 +555,13 @@ class _DerivationWork:
     def __init__(self) -> None:
         self.total = 0
 
-    def add(self, rounds: int, what: str) -> None:
+    def add(self, rounds: int, what: str, *, blocks: int = 1) -> None:
+        """`rounds` asked for `what`, run once per derived block (the total counts them all)."""
         if rounds < 1:
             raise NotAKeystore()  # no tool writes it; OpenSSL refuses it too
         if rounds > MAX_KDF_ITERATIONS:
             raise TooManyIterations(what, rounds)
-        self.total += rounds
+        self.total += rounds * blocks
         if self.total > MAX_TOTAL_KDF_ITERATIONS:
             raise TooManyIterations("the whole file", self.total)
 
@@ -586,7 +589,7 @@ def _check_derivation_work(data: bytes, *, password: str) -> None:
             elif kind == "encrypted_data":
                 encrypted_content = content_info["content"]["encrypted_content_info"]
                 algorithm = encrypted_content["content_encryption_algorithm"]
-                work.add(_rounds(algorithm), "its certificates")
+                work.add(_rounds(algorithm), "its certificates", blocks=_blocks(algorithm))
                 encrypted.append((algorithm, encrypted_content["encrypted_content"].native))
             # public-key privacy (enveloped_data): OpenSSL does not open it either
         # Only once every visible count passed: decrypting costs derivations too.
@@ -607,7 +610,8 @@ def _check_bags(bags: asn1_pkcs12.SafeContents, work: _DerivationWork, *, depth:
     for bag in bags:
         kind = bag["bag_id"].native
         if kind == "pkcs8_shrouded_key_bag":
-            work.add(_rounds(bag["bag_value"]["encryption_algorithm"]), "a private key")
+            algorithm = bag["bag_value"]["encryption_algorithm"]
+            work.add(_rounds(algorithm), "a private key", blocks=_blocks(algorithm))
         elif kind == "safe_contents":
             _check_bags(bag["bag_value"], work, depth=depth + 1)
 
@@ -632,6 +636,19 @@ def _rounds(algorithm: algos.EncryptionAlgorithm) -> int:
     if kdf not in ("pbkdf2", "pkcs12_kdf", "pbkdf1"):
         raise UnsupportedProtection(f"the {kdf} key derivation")
     return int(algorithm.kdf_iterations)
+
+
+def _blocks(algorithm: algos.EncryptionAlgorithm) -> int:
+    """How many times the rounds run: once per digest-sized block of key (and PKCS#12's IV).
+
+    A PKCS#12-PBE 3DES key is two SHA-1 blocks and its IV a third, each `rounds` long.
+    """
+    try:
+        digest_size = hashlib.new(algorithm.kdf_hmac).digest_size
+        blocks = -(-int(algorithm.key_length) // digest_size)
+    except (ValueError, TypeError, KeyError):
+        return 1
+    return blocks + 1 if algorithm.kdf == "pkcs12_kdf" else blocks
 
 
 def _decrypted(

@@ -431,3 +431,30 @@ def test_what_openssl_writes_is_inspected_and_opens(tmp_path, options):
     assert entry.key.private_numbers() == key.private_numbers()
     with pytest.raises(WrongPassword):
         list_keystore_aliases(data, password="not the password")
+
+
+def test_the_whole_file_counts_each_derived_block():
+    # Legacy 3DES: a key and its IV are three SHA-1 blocks, each run for the rounds asked.
+    # 400,000 rounds for the certificates and the key pass one by one (1,200,000 blocks each).
+    key = rsa_key(name="limits")
+    encryption = (
+        serialization.PrivateFormat.PKCS12.encryption_builder()
+        .key_cert_algorithm(pkcs12.PBES.PBESv1SHA1And3KeyTripleDESCBC)
+        .build(KEYSTORE_PASSWORD.encode())
+    )
+    data = pkcs12.serialize_key_and_certificates(
+        b"mykey", key, self_signed(key, "limits"), None, encryption
+    )
+    contents = []
+    for content_info in _contents(data):
+        content_info = content_info.copy()
+        if content_info["content_type"].native == "data":
+            bags = asn1_pkcs12.SafeContents.load(content_info["content"].native).copy()
+            bags[0]["bag_value"]["encryption_algorithm"]["parameters"]["iterations"] = 400_000
+            content_info = cms.ContentInfo({"content_type": "data", "content": bags.dump()})
+        else:
+            encrypted = content_info["content"]["encrypted_content_info"]
+            encrypted["content_encryption_algorithm"]["parameters"]["iterations"] = 400_000
+        contents.append(content_info)
+    with pytest.raises(TooManyIterations, match="2,402,048 key-derivation rounds for the whole"):
+        list_keystore_aliases(_rebuilt(data, contents), password=KEYSTORE_PASSWORD)
