@@ -218,27 +218,26 @@ def partnership_keys(*, partnership: Partnership) -> PartnershipKeys:
     so a rotation, a new certificate or a delete in any process is seen by the next lookup.
     Raises NoCertificate when the partnership has none.
     """
-    for attempt in (1, 2):
-        version = _keys_version(partnership.pk)
-        if version is None:
-            _keys_cache.forget(partnership.pk)
-            raise NoCertificate(partnership)
-        keys = _keys_cache.get(partnership.pk, version)
-        if keys is not None:
-            return keys
-        try:
-            keys = _keys_load(version[0])
-        except FileNotFoundError:
-            # A rotation committed between the two reads and deleted the keystore we were
-            # told about: read the version again once.
-            if attempt == 2:
-                raise
-            continue
+    try:
+        return _partnership_keys(partnership)
+    except FileNotFoundError:
+        # A rotation committed between reading the version and opening the keystore it
+        # named, and deleted that file: the version read again names the new one.
+        return _partnership_keys(partnership)
+
+
+def _partnership_keys(partnership: Partnership) -> PartnershipKeys:
+    version = _keys_version(partnership.pk)
+    if version is None:
+        _keys_cache.forget(partnership.pk)
+        raise NoCertificate(partnership)
+    keys = _keys_cache.get(partnership.pk, version)
+    if keys is None:
+        keys = _keys_load(version[0])
         if keys is None:  # deleted between the two reads
             raise NoCertificate(partnership)
         _keys_cache.put(partnership.pk, version, keys)
-        return keys
-    raise AssertionError("unreachable")
+    return keys
 
 
 def partnership_keys_cache_info() -> KeysCacheInfo:
