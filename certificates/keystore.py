@@ -15,8 +15,10 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 from asn1crypto import algos, cms, core
+from asn1crypto import keys as asn1_keys
 from asn1crypto import pkcs12 as asn1_pkcs12
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -54,6 +56,12 @@ MAX_CHAIN_CERTIFICATES = 20
 # with one key counts 400,000; 2,000,000 costs our Python inspection at most about 0.7 s.
 MAX_KDF_ITERATIONS = 500_000
 MAX_TOTAL_KDF_ITERATIONS = 2_000_000
+# OpenSSL checks an RSA private key when it is loaded: 33 ms at 2048 bits, 0.27 s at 4096 and
+# 3.7 s at 8192 (the primes are tested), so key sizes and counts are read before that. 4096 is
+# the largest key we generate and what AS2 partners use at most; a keystore to import holds our
+# key, and keytool's with several entries stay far under ten.
+MAX_RSA_PRIVATE_KEY_SIZE = KEY_SIZES[-1]
+MAX_KEY_ENTRIES = 10
 _MAX_MAC_ITERATIONS = 200_000  # our pure-Python MAC check, run only to word a failure
 _DATE_FORMAT = "%Y-%m-%d %H:%M UTC"
 _PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----")
@@ -222,6 +230,28 @@ class TooManyIterations(KeystoreError):
         )
 
 
+class TooManyKeys(KeystoreError):
+    """The keystore holds more private keys than we open."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__(
+            f"This keystore holds {count} private keys; we open keystores with at most "
+            f"{MAX_KEY_ENTRIES}. Export the key you use for AS2 into a keystore of its own "
+            "(keytool -importkeystore -srcalias ...)."
+        )
+
+
+class KeyTooLarge(KeystoreError):
+    """An RSA private key larger than MAX_RSA_PRIVATE_KEY_SIZE (checking it costs seconds)."""
+
+    def __init__(self, key_size: int) -> None:
+        super().__init__(
+            f"A private key in this keystore is a {key_size}-bit RSA key; we accept at most "
+            f"{MAX_RSA_PRIVATE_KEY_SIZE} bits, what AS2 partners use. Use a key of 2048 to "
+            f"{MAX_RSA_PRIVATE_KEY_SIZE} bits."
+        )
+
+
 class UnsupportedProtection(KeystoreError):
     """The keystore is protected by a scheme whose cost we cannot read before deriving keys."""
 
@@ -370,8 +400,8 @@ def list_keystore_aliases(data: bytes, *, password: str) -> KeystoreContents:
     keystore = _open_keystore(data, password=password)
     entries = _key_entries(data, password=password, keystore=keystore)
     return KeystoreContents(
-        private_key_aliases=tuple(alias for alias, _ in entries),
-        certificate_aliases=_other_certificate_aliases(keystore, [key for _, key in entries]),
+        private_key_aliases=tuple(entry.alias for entry in entries),
+        certificate_aliases=_other_certificate_aliases(keystore, [e.key for e in entries]),
     )
 
 
@@ -381,7 +411,10 @@ def load_private_keystore(data: bytes, *, password: str, alias: str) -> PrivateK
     entries = _key_entries(data, password=password, keystore=keystore)
     if not entries:
         raise NoPrivateKey(_other_certificate_aliases(keystore, []))
-    alias, key = _entry_named(entries, alias)
+    entry = _entry_named(entries, alias)
+    alias = entry.alias
+    # Only the key we keep is checked by OpenSSL (sizes were bounded before opening).
+    key = entry.key if entry.bag is None else _decrypt_key_bag(entry.bag, password, check=True)
     if not isinstance(key, rsa.RSAPrivateKey):
         raise UnsupportedKey(_key_type(key.public_key()))
     if key.key_size < RSA_KEY_SIZE_FLOOR:
@@ -554,6 +587,7 @@ class _DerivationWork:
 
     def __init__(self) -> None:
         self.total = 0
+        self.key_bags: list[asn1_pkcs12.SafeBag] = []
 
     def add(self, rounds: int, what: str, *, blocks: int = 1) -> None:
         """`rounds` asked for `what`, run once per derived block (the total counts them all)."""
@@ -598,10 +632,33 @@ def _check_derivation_work(data: bytes, *, password: str) -> None:
                 _decrypted(algorithm, ciphertext, data, password)
             )
             _check_bags(contents, work, depth=1)
+        if len(work.key_bags) > MAX_KEY_ENTRIES:
+            raise TooManyKeys(len(work.key_bags))
+        for bag in work.key_bags:
+            _check_key_size(_private_key_info(bag, data, password))
     except KeystoreError:
         raise
     except (ValueError, TypeError, KeyError, AttributeError):
         raise NotAKeystore() from None
+
+
+def _private_key_info(bag: asn1_pkcs12.SafeBag, data: bytes, password: str) -> bytes:
+    """The PKCS#8 PrivateKeyInfo of a key bag, decrypted here when it is shrouded."""
+    value = bag["bag_value"]
+    if bag["bag_id"].native == "key_bag":
+        info: bytes = value.untag().dump()  # the bag's [0] tag is not the key's
+        return info
+    return _decrypted(value["encryption_algorithm"], value["encrypted_data"].native, data, password)
+
+
+def _check_key_size(private_key_info: bytes) -> None:
+    """Refuse an RSA key too large to check, reading its modulus before OpenSSL loads it."""
+    info = asn1_keys.PrivateKeyInfo.load(private_key_info)
+    if info["private_key_algorithm"]["algorithm"].native not in ("rsa", "rsassa_pss"):
+        return  # refused later as a key of another type
+    size = int(info["private_key"].parsed["modulus"].native).bit_length()
+    if size > MAX_RSA_PRIVATE_KEY_SIZE:
+        raise KeyTooLarge(size)
 
 
 def _check_bags(bags: asn1_pkcs12.SafeContents, work: _DerivationWork, *, depth: int) -> None:
@@ -609,6 +666,8 @@ def _check_bags(bags: asn1_pkcs12.SafeContents, work: _DerivationWork, *, depth:
         raise NotAKeystore()
     for bag in bags:
         kind = bag["bag_id"].native
+        if kind in ("key_bag", "pkcs8_shrouded_key_bag"):
+            work.key_bags.append(bag)
         if kind == "pkcs8_shrouded_key_bag":
             algorithm = bag["bag_value"]["encryption_algorithm"]
             work.add(_rounds(algorithm), "a private key", blocks=_blocks(algorithm))
@@ -681,9 +740,15 @@ def _mac_accepts(data: bytes, *, password: str) -> bool:
         return False
 
 
+class _KeyEntry(NamedTuple):
+    alias: str
+    key: PrivateKeyTypes  # not yet checked by OpenSSL when `bag` is given
+    bag: asn1_pkcs12.SafeBag | None  # None: load_pkcs12's key, which it checked
+
+
 def _key_entries(
     data: bytes, *, password: str, keystore: pkcs12.PKCS12KeyAndCertificates
-) -> list[tuple[str, PrivateKeyTypes]]:
+) -> list[_KeyEntry]:
     """(alias, key) of every private key, in file order.
 
     load_pkcs12 returns only the first key, so the key bags are read with asn1crypto. They sit
@@ -696,13 +761,13 @@ def _key_entries(
         if keystore.key is None:
             return []
         name = keystore.cert.friendly_name if keystore.cert else None
-        return [(name.decode() if name else "1", keystore.key)]
+        return [_KeyEntry(name.decode() if name else "1", keystore.key, None)]
     aliases = _aliases([name for name, _ in bags])
     if len(bags) == 1 and keystore.key is not None:
-        # The only key, which load_pkcs12 has decrypted already (that costs ~40 ms).
-        return [(aliases[0], keystore.key)]
+        # The only key, which load_pkcs12 has decrypted and checked already (~40 ms).
+        return [_KeyEntry(aliases[0], keystore.key, None)]
     return [
-        (alias, _decrypt_key_bag(bag, password))
+        _KeyEntry(alias, _decrypt_key_bag(bag, password), bag)
         for alias, (_, bag) in zip(aliases, bags, strict=True)
     ]
 
@@ -734,29 +799,33 @@ def _friendly_name(bag: asn1_pkcs12.SafeBag) -> str | None:
     return None
 
 
-def _decrypt_key_bag(bag: asn1_pkcs12.SafeBag, password: str) -> PrivateKeyTypes:
+def _decrypt_key_bag(
+    bag: asn1_pkcs12.SafeBag, password: str, *, check: bool = False
+) -> PrivateKeyTypes:
+    """The key of a key bag; `check` runs OpenSSL's RSA key check (33 ms at 2048 bits), which
+    only the key we keep needs: the others serve to match certificates to keys."""
     der = bag["bag_value"].untag().dump()
     shrouded = bag["bag_id"].native == "pkcs8_shrouded_key_bag"
     try:
         return serialization.load_der_private_key(
-            der, password=password.encode() if shrouded else None
+            der,
+            password=password.encode() if shrouded else None,
+            unsafe_skip_rsa_key_validation=not check,
         )
     except (ValueError, TypeError, UnsupportedAlgorithm):
         # The file's MAC accepted the password: the key has another one, or a rare cipher.
         raise KeyNotReadable() from None
 
 
-def _entry_named(
-    entries: list[tuple[str, PrivateKeyTypes]], alias: str
-) -> tuple[str, PrivateKeyTypes]:
-    for name, key in entries:
-        if name == alias:
-            return name, key
+def _entry_named(entries: list[_KeyEntry], alias: str) -> _KeyEntry:
+    for entry in entries:
+        if entry.alias == alias:
+            return entry
     # keytool treats aliases without regard to case; accept that when it is unambiguous.
-    matches = [(name, key) for name, key in entries if name.casefold() == alias.casefold()]
+    matches = [entry for entry in entries if entry.alias.casefold() == alias.casefold()]
     if len(matches) == 1:
         return matches[0]
-    raise AliasNotFound(alias, tuple(name for name, _ in entries))
+    raise AliasNotFound(alias, tuple(entry.alias for entry in entries))
 
 
 def _certificate_of(

@@ -13,9 +13,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from asn1crypto import algos, cms
+from asn1crypto import keys as asn1_keys
 from asn1crypto import pkcs12 as asn1_pkcs12
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, padding, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
@@ -115,11 +117,30 @@ def certificate_bag_bomb(data: bytes) -> bytes:
 
 def _encrypted_safe_contents(safe_contents: bytes, *, password: str) -> cms.ContentInfo:
     """SafeContents encrypted as keytool and OpenSSL 3 do: PBES2, PBKDF2-SHA256, AES-256-CBC."""
+    algorithm, ciphertext = _pbes2_encrypted(safe_contents, password=password)
+    return cms.ContentInfo(
+        {
+            "content_type": "encrypted_data",
+            "content": cms.EncryptedData(
+                {
+                    "version": "v0",
+                    "encrypted_content_info": {
+                        "content_type": "data",
+                        "content_encryption_algorithm": algorithm,
+                        "encrypted_content": ciphertext,
+                    },
+                }
+            ),
+        }
+    )
+
+
+def _pbes2_encrypted(plaintext: bytes, *, password: str) -> tuple[algos.EncryptionAlgorithm, bytes]:
     salt, iv = os.urandom(16), os.urandom(16)
     key = PBKDF2HMAC(hashes.SHA256(), 32, salt, 2048).derive(password.encode())
     padder = padding.PKCS7(128).padder()
     encryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
-    ciphertext = encryptor.update(padder.update(safe_contents) + padder.finalize())
+    ciphertext = encryptor.update(padder.update(plaintext) + padder.finalize())
     algorithm = algos.EncryptionAlgorithm(
         {
             "algorithm": "pbes2",
@@ -136,21 +157,7 @@ def _encrypted_safe_contents(safe_contents: bytes, *, password: str) -> cms.Cont
             },
         }
     )
-    return cms.ContentInfo(
-        {
-            "content_type": "encrypted_data",
-            "content": cms.EncryptedData(
-                {
-                    "version": "v0",
-                    "encrypted_content_info": {
-                        "content_type": "data",
-                        "content_encryption_algorithm": algorithm,
-                        "encrypted_content": ciphertext + encryptor.finalize(),
-                    },
-                }
-            ),
-        }
-    )
+    return algorithm, ciphertext + encryptor.finalize()
 
 
 def hidden_key_bag(data: bytes, rounds: int | None) -> bytes:
@@ -398,6 +405,7 @@ OPENSSL_VARIANTS = [
     ["-certpbe", "DES-EDE3-CBC"],
     ["-certpbe", "AES-128-CBC", "-keypbe", "AES-192-CBC"],
     ["-certpbe", "NONE"],
+    ["-keypbe", "NONE"],
     ["-nomac"],
     ["-macalg", "sha512"],
 ]
@@ -458,3 +466,90 @@ def test_the_whole_file_counts_each_derived_block():
         contents.append(content_info)
     with pytest.raises(TooManyIterations, match="2,402,048 key-derivation rounds for the whole"):
         list_keystore_aliases(_rebuilt(data, contents), password=KEYSTORE_PASSWORD)
+
+
+# -- private keys: how many, how large, checked ------------------------------------------------
+
+
+def _key_info(key: rsa.RSAPrivateKey) -> asn1_keys.PrivateKeyInfo:
+    return asn1_keys.PrivateKeyInfo.load(
+        key.private_bytes(
+            serialization.Encoding.DER,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+
+
+def _with_key_bags(data: bytes, infos: list[asn1_keys.PrivateKeyInfo], *, shroud: bool) -> bytes:
+    """`data` with these keys added as key bags (shrouded with PBES2 AES-256, or plain)."""
+    bags = []
+    for number, info in enumerate(infos):
+        attributes = [{"type": "friendly_name", "values": [f"extra{number}"]}]
+        if shroud:
+            algorithm, ciphertext = _pbes2_encrypted(info.dump(), password=KEYSTORE_PASSWORD)
+            value = asn1_keys.EncryptedPrivateKeyInfo(
+                {"encryption_algorithm": algorithm, "encrypted_data": ciphertext}
+            )
+            bag_id = "pkcs8_shrouded_key_bag"
+        else:
+            value, bag_id = info, "key_bag"
+        bags.append(
+            asn1_pkcs12.SafeBag(
+                {"bag_id": bag_id, "bag_value": value, "bag_attributes": attributes}
+            )
+        )
+    extra = cms.ContentInfo(
+        {"content_type": "data", "content": asn1_pkcs12.SafeContents(bags).dump()}
+    )
+    return _rebuilt(data, [*_contents(data), extra])
+
+
+def _huge_rsa_key_info(bits: int) -> asn1_keys.PrivateKeyInfo:
+    """An RSA PrivateKeyInfo whose modulus has `bits` bits (not a valid key: never loaded)."""
+    odd = (1 << (bits - 1)) | 1
+    key = asn1_keys.RSAPrivateKey(
+        {
+            "version": "two-prime",
+            "modulus": odd,
+            "public_exponent": 65537,
+            "private_exponent": odd - 2,
+            "prime1": 3,
+            "prime2": 5,
+            "exponent1": 1,
+            "exponent2": 1,
+            "coefficient": 1,
+        }
+    )
+    return asn1_keys.PrivateKeyInfo.load(asn1_keys.PrivateKeyInfo.wrap(key, "rsa").dump())
+
+
+def test_more_private_keys_than_we_open_are_refused_before_loading_any(normal):
+    infos = [_key_info(rsa_key(name="limits"))] * keystore.MAX_KEY_ENTRIES
+    data = _with_key_bags(normal, infos, shroud=False)
+    with pytest.raises(keystore.TooManyKeys, match="holds 11 private keys; .* at most 10"):
+        list_keystore_aliases(data, password=KEYSTORE_PASSWORD)
+
+
+@pytest.mark.parametrize("shroud", [False, True], ids=["plain", "shrouded"])
+def test_an_rsa_key_too_large_to_check_is_refused_before_openssl_loads_it(normal, shroud):
+    data = _with_key_bags(normal, [_huge_rsa_key_info(16384)], shroud=shroud)
+    with pytest.raises(keystore.KeyTooLarge, match="16384-bit RSA key; we accept at most 4096"):
+        list_keystore_aliases(data, password=KEYSTORE_PASSWORD)
+    with pytest.raises(CertificateRefused, match="at most 4096 bits") as refused:
+        services.keystore_aliases(keystore_file=data, password=KEYSTORE_PASSWORD)
+    assert refused.value.field == "keystore"
+
+
+def test_the_key_we_keep_is_checked_the_others_only_listed(normal):
+    numbers = _key_info(rsa_key(name="other"))["private_key"].parsed.native
+    numbers["coefficient"] = 12345  # no longer a consistent RSA key
+    broken = asn1_keys.PrivateKeyInfo.load(
+        asn1_keys.PrivateKeyInfo.wrap(asn1_keys.RSAPrivateKey(numbers), "rsa").dump()
+    )
+    data = _with_key_bags(normal, [broken], shroud=True)
+    contents = list_keystore_aliases(data, password=KEYSTORE_PASSWORD)
+    assert contents.private_key_aliases == ("mykey", "extra0")
+    assert load_private_keystore(data, password=KEYSTORE_PASSWORD, alias="mykey").alias == "mykey"
+    with pytest.raises(keystore.KeyNotReadable):
+        load_private_keystore(data, password=KEYSTORE_PASSWORD, alias="extra0")
