@@ -1,8 +1,8 @@
 """Password-based decryption of PKCS#12 content, so a keystore can be inspected before OpenSSL.
 
 Pure functions over bytes (no Django, no I/O). keystore.py decrypts a keystore's encrypted
-SafeContents here to find the key bags hidden inside and read their iteration counts *before*
-OpenSSL derives any key from them. Covered: PBES2 (PBKDF2 with AES or 3DES, RFC 8018), the
+SafeContents and shrouded key bags here to read, *before* OpenSSL derives or loads any key, the
+iteration counts of the key bags hidden inside and the size of each private key. Covered: PBES2 (PBKDF2 with AES or 3DES, RFC 8018), the
 PKCS#12 PBE schemes (SHA-1 with 3DES or RC2, RFC 7292 appendix C) and PBES1 (PBKDF1). RC2 is
 written out here because cryptography's RC2 accepts only 128-bit keys, while OpenSSL 1.x and
 `openssl pkcs12 -legacy` encrypt certificates with 40-bit RC2.
@@ -61,9 +61,12 @@ def decrypt(algorithm: algos.EncryptionAlgorithm, ciphertext: bytes, password: s
             key, iv = derived[:8], derived[8:16]
         else:
             raise CannotDecrypt(f"unknown key derivation {kdf}")
+        plaintext = _cbc_decrypt(cipher, key, iv, ciphertext)
+    except CannotDecrypt:
+        raise
     except (ValueError, KeyError, TypeError, NotImplementedError) as error:
         raise CannotDecrypt(str(error)) from None
-    return _unpad(_cbc_decrypt(cipher, key, iv, ciphertext))
+    return _unpad(plaintext)
 
 
 def pkcs12_kdf(
