@@ -21,12 +21,12 @@ class PartnerCertificateInline(admin.TabularInline):
 class CertificateAdmin(admin.ModelAdmin):
     """Read-only: certificates change only through the services (files and rows together)."""
 
-    list_display = ["partnership", "tenant", "origin", "my_not_after", "public_key_url"]
+    list_display = ["partnership", "tenant", "origin", "my_not_after", "public_key_key"]
     list_filter = ["tenant", "origin"]
     search_fields = [
         "partnership__instance__my_as2_id",
         "partnership__partner__partner_as2_id",
-        "public_key_url",
+        "public_key_key",
     ]
     list_select_related = ["partnership__instance", "partnership__partner", "tenant"]
     fields = [
@@ -35,7 +35,7 @@ class CertificateAdmin(admin.ModelAdmin):
         "origin",
         "private_key_alias",
         "partner_alias",
-        "public_key_url",
+        "public_key_key",
         "keystore_key",
         "my_not_before",
         "my_not_after",

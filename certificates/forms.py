@@ -53,7 +53,10 @@ class RefusalsForm(forms.Form):
     """A form that can show a service's CertificateRefused next to the right field."""
 
     accept_weak_key = forms.BooleanField(
-        label="accept a weak key", required=False, help_text="RSA under 2048 bits."
+        label="accept a weak key",
+        required=False,
+        help_text=f"RSA of {keystore.RSA_KEY_SIZE_FLOOR} to {keystore.MIN_RSA_KEY_SIZE - 1} bits; "
+        f"under {keystore.RSA_KEY_SIZE_FLOOR} bits is never accepted.",
     )
 
     def __init__(self, *args, **kwargs):
@@ -96,7 +99,7 @@ class CertificateCreateForm(RefusalsForm):
     private_key_alias = forms.CharField(
         label="privateKeyAlias",
         required=False,
-        max_length=100,
+        max_length=keystore.ALIAS_MAX_LENGTH,
         strip=False,
         help_text="Auto-generate: filled from your AS2 instance's my_as2_alias. Import: the alias "
         "of the private key inside your file. It cannot change later.",
@@ -107,15 +110,15 @@ class CertificateCreateForm(RefusalsForm):
         coerce=int,
         required=False,
         choices=[(size, f"RSA {size} bits") for size in keystore.KEY_SIZES],
-        initial=keystore.KEY_SIZES[0],
+        initial=keystore.DEFAULT_KEY_SIZE,
     )
     validity_days = forms.IntegerField(
         label="validity (days)",
         required=False,
-        min_value=1,
-        max_value=3650,
-        initial=730,
-        help_text="730 days is 2 years.",
+        min_value=keystore.MIN_VALIDITY_DAYS,
+        max_value=keystore.MAX_VALIDITY_DAYS,
+        initial=keystore.DEFAULT_VALIDITY_DAYS,
+        help_text=f"{keystore.DEFAULT_VALIDITY_DAYS} days is 2 years.",
     )
     keystore_file = _upload_field(
         "Import Your Certificate",
@@ -131,7 +134,7 @@ class CertificateCreateForm(RefusalsForm):
     partner_alias = forms.CharField(
         label="alias",
         required=False,
-        max_length=100,
+        max_length=keystore.ALIAS_MAX_LENGTH,
         strip=False,
         help_text="The partner certificate's alias in the keystore; filled from the partner's "
         "partner_as2_alias.",
@@ -194,8 +197,10 @@ class CertificateCreateForm(RefusalsForm):
         if cleaned.get("mode") == GENERATE:
             if instance and not cleaned.get("private_key_alias"):
                 cleaned["private_key_alias"] = instance.my_as2_alias
-            cleaned["key_size"] = cleaned.get("key_size") or keystore.KEY_SIZES[0]
-            cleaned["validity_days"] = cleaned.get("validity_days") or 730
+            cleaned["key_size"] = cleaned.get("key_size") or keystore.DEFAULT_KEY_SIZE
+            cleaned["validity_days"] = cleaned.get("validity_days") or (
+                keystore.DEFAULT_VALIDITY_DAYS
+            )
         elif cleaned.get("mode") == IMPORT:
             if not cleaned.get("keystore_file") and "keystore_file" not in self.errors:
                 self.add_error("keystore_file", "Choose your .p12 or .pfx file.")

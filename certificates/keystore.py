@@ -11,24 +11,58 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
-from asn1crypto import cms
+from asn1crypto import algos, cms, core
+from asn1crypto import keys as asn1_keys
 from asn1crypto import pkcs12 as asn1_pkcs12
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
 from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
 from cryptography.x509.oid import NameOID
 
-MAX_UPLOAD_BYTES = 1_048_576
-KEY_SIZES = (2048, 3072, 4096)
-MIN_RSA_KEY_SIZE = 2048
+from certificates import pbe
 
-_MAX_MAC_ITERATIONS = 200_000  # keytool writes 10,000; openssl and cryptography 2,048
+MAX_UPLOAD_BYTES = 1_048_576
+# The rules of new certificates and keystores, written once: forms, models and services use these.
+KEY_SIZES = (2048, 3072, 4096)
+DEFAULT_KEY_SIZE = KEY_SIZES[0]
+DEFAULT_VALIDITY_DAYS = 730  # two years, the usual term between partners' certificate swaps
+MIN_VALIDITY_DAYS, MAX_VALIDITY_DAYS = 1, 3650
+ALIAS_MAX_LENGTH = 100  # keytool has no limit; this is the column's
+# 2048 bits is the modern minimum (NIST SP 800-131A, what partners expect); keys from 1024 to
+# 2047 bits are weak but still met with legacy partners, so a user may accept them explicitly.
+# Under 1024 bits a key can be factored by anyone with a few machines: never accepted.
+MIN_RSA_KEY_SIZE = 2048
+RSA_KEY_SIZE_FLOOR = 1024
+# A partner's certificate comes alone or with the few issuers of its chain (real chains have
+# under 10): more is not a certificate upload, and each one costs parsing and comparing.
+MAX_CHAIN_CERTIFICATES = 20
+
+# Key-derivation rounds a keystore may ask for, read before any key is derived. A crafted file
+# asking 2^31-1 rounds keeps OpenSSL busy for about 190 s (~90 ns a round) whatever the password.
+# What real tools write: OpenSSL 3 2,048 (MAC and PBES2); cryptography 2,048 (MAC) and 20,000
+# (PBES2); keytool 10,000 (JDK 12+) and 50,000 with a 100,000-round MAC (JDK 8); Windows 2,000.
+# 500,000 is five times the most any of them writes and costs OpenSSL under 50 ms (our pure-
+# Python PKCS#12 KDF about 0.2 s). The total, counted per derived block (a 3DES key and its IV
+# are three SHA-1 blocks), bounds a file with many key bags or SafeContents: a JDK 8 keystore
+# with one key counts 400,000; 2,000,000 costs our Python inspection at most about 0.7 s.
+MAX_KDF_ITERATIONS = 500_000
+MAX_TOTAL_KDF_ITERATIONS = 2_000_000
+# OpenSSL checks an RSA private key when it is loaded: 33 ms at 2048 bits, 0.27 s at 4096 and
+# 3.7 s at 8192 (the primes are tested), so key sizes and counts are read before that. 4096 is
+# the largest key we generate and what AS2 partners use at most; a keystore to import holds our
+# key, and keytool's with several entries stay far under ten.
+MAX_RSA_PRIVATE_KEY_SIZE = KEY_SIZES[-1]
+MAX_KEY_ENTRIES = 10
+_MAX_MAC_ITERATIONS = 200_000  # our pure-Python MAC check, run only to word a failure
 _DATE_FORMAT = "%Y-%m-%d %H:%M UTC"
 _PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----")
 
@@ -151,6 +185,27 @@ class KeystoreUploaded(NotACertificate):
         )
 
 
+class KeyTooWeak(KeystoreError):
+    """An RSA key under RSA_KEY_SIZE_FLOOR bits: refused whatever the user accepts."""
+
+    def __init__(self, whose: str, key_size: int) -> None:
+        super().__init__(
+            f"{whose} has a {key_size}-bit RSA key; keys under {RSA_KEY_SIZE_FLOOR} bits can be "
+            f"broken and are never accepted. Use a key of {MIN_RSA_KEY_SIZE} bits or more."
+        )
+
+
+class TooManyCertificates(NotACertificate):
+    """The upload holds more certificates than any real chain."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__(
+            f"This file holds {count} certificates; a partner's certificate comes alone or with "
+            f"the few issuers of its chain (at most {MAX_CHAIN_CERTIFICATES}). Upload only the "
+            "partner's certificate."
+        )
+
+
 class CertificateNotValidNow(KeystoreError):
     """The certificate is expired or not yet valid."""
 
@@ -161,6 +216,50 @@ class CertificateNotValidNow(KeystoreError):
         else:
             sentence = f"This certificate expired on {info.not_after:{_DATE_FORMAT}} ({valid})."
         super().__init__(f"{sentence} Ask your partner for their current certificate.")
+
+
+class TooManyIterations(KeystoreError):
+    """The keystore asks for absurdly many key-derivation rounds (a denial of service)."""
+
+    def __init__(self, what: str, iterations: int) -> None:
+        super().__init__(
+            f"This keystore asks for {iterations:,} key-derivation rounds for {what}; tools "
+            f"write 2,048 to 100,000 and we accept at most {MAX_KDF_ITERATIONS:,} "
+            f"({MAX_TOTAL_KDF_ITERATIONS:,} for the whole file). Export it again with your "
+            "tool's default settings."
+        )
+
+
+class TooManyKeys(KeystoreError):
+    """The keystore holds more private keys than we open."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__(
+            f"This keystore holds {count} private keys; we open keystores with at most "
+            f"{MAX_KEY_ENTRIES}. Export the key you use for AS2 into a keystore of its own "
+            "(keytool -importkeystore -srcalias ...)."
+        )
+
+
+class KeyTooLarge(KeystoreError):
+    """An RSA private key larger than MAX_RSA_PRIVATE_KEY_SIZE (checking it costs seconds)."""
+
+    def __init__(self, key_size: int) -> None:
+        super().__init__(
+            f"A private key in this keystore is a {key_size}-bit RSA key; we accept at most "
+            f"{MAX_RSA_PRIVATE_KEY_SIZE} bits, what AS2 partners use. Use a key of 2048 to "
+            f"{MAX_RSA_PRIVATE_KEY_SIZE} bits."
+        )
+
+
+class UnsupportedProtection(KeystoreError):
+    """The keystore is protected by a scheme whose cost we cannot read before deriving keys."""
+
+    def __init__(self, scheme: str) -> None:
+        super().__init__(
+            f"This keystore is protected with {scheme}, which we do not open; export it again "
+            "with AES-256 (PBES2 with PBKDF2), as keytool, OpenSSL 3 and Windows do by default."
+        )
 
 
 class InvalidValue(KeystoreError):
@@ -182,8 +281,13 @@ class CertificateInfo:
 
     @property
     def weak_key(self) -> bool:
-        """True for RSA keys shorter than 2048 bits."""
+        """True for RSA keys shorter than 2048 bits (accepted only when the user says so)."""
         return self.key_type == "RSA" and self.key_size < MIN_RSA_KEY_SIZE
+
+    @property
+    def too_weak(self) -> bool:
+        """True for RSA keys under 1024 bits, which are refused whatever the user accepts."""
+        return self.key_type == "RSA" and self.key_size < RSA_KEY_SIZE_FLOOR
 
     @property
     def self_signed(self) -> bool:
@@ -245,14 +349,16 @@ def generate_self_signed(
     common_name: str,
     organization: str | None = None,
     email: str | None = None,
-    key_size: int = 2048,
-    validity_days: int = 730,
+    key_size: int = DEFAULT_KEY_SIZE,
+    validity_days: int = DEFAULT_VALIDITY_DAYS,
 ) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
     """A new RSA key and a self-signed certificate for signing and encryption."""
     if key_size not in KEY_SIZES:
         raise InvalidValue(f"The key size must be one of {', '.join(map(str, KEY_SIZES))} bits.")
-    if not 1 <= validity_days <= 3650:
-        raise InvalidValue("The validity must be between 1 and 3650 days.")
+    if not MIN_VALIDITY_DAYS <= validity_days <= MAX_VALIDITY_DAYS:
+        raise InvalidValue(
+            f"The validity must be between {MIN_VALIDITY_DAYS} and {MAX_VALIDITY_DAYS} days."
+        )
     subject = _subject(common_name=common_name, organization=organization, email=email)
     key = rsa.generate_private_key(public_exponent=65537, key_size=key_size)
     now = datetime.now(UTC).replace(microsecond=0)
@@ -281,6 +387,8 @@ def load_partner_certificate(data: bytes, *, now: datetime | None = None) -> x50
     info = certificate_info(certificate)
     if info.key_type != "RSA":
         raise UnsupportedKey(info.key_type)
+    if info.too_weak:
+        raise KeyTooWeak("This certificate", info.key_size)
     now = now or datetime.now(UTC)
     if not info.valid_at(now):
         raise CertificateNotValidNow(info, now)
@@ -292,8 +400,8 @@ def list_keystore_aliases(data: bytes, *, password: str) -> KeystoreContents:
     keystore = _open_keystore(data, password=password)
     entries = _key_entries(data, password=password, keystore=keystore)
     return KeystoreContents(
-        private_key_aliases=tuple(alias for alias, _ in entries),
-        certificate_aliases=_other_certificate_aliases(keystore, [key for _, key in entries]),
+        private_key_aliases=tuple(entry.alias for entry in entries),
+        certificate_aliases=_other_certificate_aliases(keystore, [e.key for e in entries]),
     )
 
 
@@ -303,9 +411,14 @@ def load_private_keystore(data: bytes, *, password: str, alias: str) -> PrivateK
     entries = _key_entries(data, password=password, keystore=keystore)
     if not entries:
         raise NoPrivateKey(_other_certificate_aliases(keystore, []))
-    alias, key = _entry_named(entries, alias)
+    entry = _entry_named(entries, alias)
+    alias = entry.alias
+    # Only the key we keep is checked by OpenSSL (sizes were bounded before opening).
+    key = entry.key if entry.bag is None else _decrypt_key_bag(entry.bag, password, check=True)
     if not isinstance(key, rsa.RSAPrivateKey):
         raise UnsupportedKey(_key_type(key.public_key()))
+    if key.key_size < RSA_KEY_SIZE_FLOOR:
+        raise KeyTooWeak(f"The private key '{alias}'", key.key_size)
     certificates = _all_certificates(keystore)
     certificate = _certificate_of(key, certificates)
     if certificate is None:
@@ -374,6 +487,8 @@ def _certificates_in(data: bytes) -> list[x509.Certificate]:
     labels = [label.decode() for label in _PEM_BLOCK.findall(data)]
     if any("PRIVATE KEY" in label for label in labels):
         raise PrivateKeyUploaded()
+    if labels.count("CERTIFICATE") > MAX_CHAIN_CERTIFICATES:
+        raise TooManyCertificates(labels.count("CERTIFICATE"))  # refused before parsing them
     if "CERTIFICATE" in labels:
         return _loaded(x509.load_pem_x509_certificates, data)
     if "PKCS7" in labels:
@@ -404,6 +519,8 @@ def _loaded(
         raise NotACertificate() from None
     if not certificates:
         raise NotACertificate("This file holds no certificate.")
+    if len(certificates) > MAX_CHAIN_CERTIFICATES:
+        raise TooManyCertificates(len(certificates))
     return certificates
 
 
@@ -426,10 +543,12 @@ def _is_pkcs12(der: bytes) -> bool:
 
 
 def _leaf(certificates: list[x509.Certificate]) -> x509.Certificate:
+    """The first certificate that issued none of the others (one pass over the names)."""
+    issued = Counter(certificate.issuer for certificate in certificates)
+
     def issued_another(candidate: x509.Certificate) -> bool:
-        return any(
-            other is not candidate and other.issuer == candidate.subject for other in certificates
-        )
+        own = 1 if candidate.issuer == candidate.subject else 0  # a self-signed one issued itself
+        return issued[candidate.subject] > own
 
     leaves = [c for c in certificates if not issued_another(c)]
     return (leaves or certificates)[0]
@@ -440,12 +559,163 @@ def _leaf(certificates: list[x509.Certificate]) -> x509.Certificate:
 
 def _open_keystore(data: bytes, *, password: str) -> pkcs12.PKCS12KeyAndCertificates:
     _check_size(data)
+    _check_derivation_work(data, password=password)
     try:
         return pkcs12.load_pkcs12(data, password.encode())
     except ValueError as error:
         # cryptography says "Invalid password or PKCS12 data" once the structure parsed.
         if "password" not in str(error).lower():
             raise NotAKeystore() from None
+        if _mac_accepts(data, password=password):
+            raise KeyNotReadable() from None
+        raise WrongPassword() from None
+
+
+_PBMAC1 = "1.2.840.113549.1.5.14"  # RFC 9579: the MAC's rounds sit in its PBKDF2 parameters
+_MAX_NESTING = 4
+
+
+class _Pbmac1Parameters(core.Sequence):  # type: ignore[misc]  # asn1crypto has no types
+    _fields = [
+        ("key_derivation_func", algos.KdfAlgorithm),
+        ("message_auth_scheme", algos.HmacAlgorithm),
+    ]
+
+
+class _DerivationWork:
+    """Adds up the key-derivation rounds a keystore asks for, refusing absurd ones."""
+
+    def __init__(self) -> None:
+        self.total = 0
+        self.key_bags: list[asn1_pkcs12.SafeBag] = []
+
+    def add(self, rounds: int, what: str, *, blocks: int = 1) -> None:
+        """`rounds` asked for `what`, run once per derived block (the total counts them all)."""
+        if rounds < 1:
+            raise NotAKeystore()  # no tool writes it; OpenSSL refuses it too
+        if rounds > MAX_KDF_ITERATIONS:
+            raise TooManyIterations(what, rounds)
+        self.total += rounds * blocks
+        if self.total > MAX_TOTAL_KDF_ITERATIONS:
+            raise TooManyIterations("the whole file", self.total)
+
+
+def _check_derivation_work(data: bytes, *, password: str) -> None:
+    """Refuse a keystore whose key derivations would keep us busy, before OpenSSL derives any.
+
+    Reads the rounds of the MAC, of each encrypted SafeContents and of each shrouded key bag.
+    Key bags inside encrypted SafeContents are found by decrypting those here first (each within
+    the limit): OpenSSL would decrypt them and then derive their keys. Content that does not
+    decrypt with the password would fail in OpenSSL just as well: it is refused here already.
+    """
+    work = _DerivationWork()
+    try:
+        pfx = asn1_pkcs12.Pfx.load(data)
+        mac_data = pfx["mac_data"]
+        if not isinstance(mac_data, core.Void):
+            work.add(_mac_rounds(mac_data), "its integrity check (MAC)")
+        encrypted = []
+        for content_info in _authenticated_safe(pfx):
+            kind = content_info["content_type"].native
+            if kind == "data":
+                contents = asn1_pkcs12.SafeContents.load(content_info["content"].native)
+                _check_bags(contents, work, depth=1)
+            elif kind == "encrypted_data":
+                encrypted_content = content_info["content"]["encrypted_content_info"]
+                algorithm = encrypted_content["content_encryption_algorithm"]
+                work.add(_rounds(algorithm), "its certificates", blocks=_blocks(algorithm))
+                encrypted.append((algorithm, encrypted_content["encrypted_content"].native))
+            # public-key privacy (enveloped_data): OpenSSL does not open it either
+        # Only once every visible count passed: decrypting costs derivations too.
+        for algorithm, ciphertext in encrypted:
+            contents = asn1_pkcs12.SafeContents.load(
+                _decrypted(algorithm, ciphertext, data, password)
+            )
+            _check_bags(contents, work, depth=1)
+        if len(work.key_bags) > MAX_KEY_ENTRIES:
+            raise TooManyKeys(len(work.key_bags))
+        for bag in work.key_bags:
+            _check_key_size(_private_key_info(bag, data, password))
+    except KeystoreError:
+        raise
+    except (ValueError, TypeError, KeyError, AttributeError):
+        raise NotAKeystore() from None
+
+
+def _private_key_info(bag: asn1_pkcs12.SafeBag, data: bytes, password: str) -> bytes:
+    """The PKCS#8 PrivateKeyInfo of a key bag, decrypted here when it is shrouded."""
+    value = bag["bag_value"]
+    if bag["bag_id"].native == "key_bag":
+        info: bytes = value.untag().dump()  # the bag's [0] tag is not the key's
+        return info
+    return _decrypted(value["encryption_algorithm"], value["encrypted_data"].native, data, password)
+
+
+def _check_key_size(private_key_info: bytes) -> None:
+    """Refuse an RSA key too large to check, reading its modulus before OpenSSL loads it."""
+    info = asn1_keys.PrivateKeyInfo.load(private_key_info)
+    if info["private_key_algorithm"]["algorithm"].native not in ("rsa", "rsassa_pss"):
+        return  # refused later as a key of another type
+    size = int(info["private_key"].parsed["modulus"].native).bit_length()
+    if size > MAX_RSA_PRIVATE_KEY_SIZE:
+        raise KeyTooLarge(size)
+
+
+def _check_bags(bags: asn1_pkcs12.SafeContents, work: _DerivationWork, *, depth: int) -> None:
+    if depth > _MAX_NESTING:
+        raise NotAKeystore()
+    for bag in bags:
+        kind = bag["bag_id"].native
+        if kind in ("key_bag", "pkcs8_shrouded_key_bag"):
+            work.key_bags.append(bag)
+        if kind == "pkcs8_shrouded_key_bag":
+            algorithm = bag["bag_value"]["encryption_algorithm"]
+            work.add(_rounds(algorithm), "a private key", blocks=_blocks(algorithm))
+        elif kind == "safe_contents":
+            _check_bags(bag["bag_value"], work, depth=depth + 1)
+
+
+def _mac_rounds(mac_data: asn1_pkcs12.MacData) -> int:
+    algorithm = mac_data["mac"]["digest_algorithm"]
+    if algorithm["algorithm"].dotted != _PBMAC1:
+        return int(mac_data["iterations"].native)
+    kdf = _Pbmac1Parameters.load(algorithm["parameters"].dump())["key_derivation_func"]
+    if kdf["algorithm"].native != "pbkdf2":
+        raise UnsupportedProtection(f"a {kdf['algorithm'].native} MAC key derivation")
+    return int(kdf["parameters"]["iteration_count"].native)
+
+
+def _rounds(algorithm: algos.EncryptionAlgorithm) -> int:
+    """The key-derivation rounds of a password-based encryption scheme we can read."""
+    name = algorithm["algorithm"].native
+    try:
+        kdf = algorithm.kdf
+    except ValueError:
+        raise UnsupportedProtection(f"the encryption scheme {name}") from None
+    if kdf not in ("pbkdf2", "pkcs12_kdf", "pbkdf1"):
+        raise UnsupportedProtection(f"the {kdf} key derivation")
+    return int(algorithm.kdf_iterations)
+
+
+def _blocks(algorithm: algos.EncryptionAlgorithm) -> int:
+    """How many times the rounds run: once per digest-sized block of key (and PKCS#12's IV).
+
+    A PKCS#12-PBE 3DES key is two SHA-1 blocks and its IV a third, each `rounds` long.
+    """
+    try:
+        digest_size = hashlib.new(algorithm.kdf_hmac).digest_size
+        blocks = -(-int(algorithm.key_length) // digest_size)
+    except (ValueError, TypeError, KeyError):
+        return 1
+    return blocks + 1 if algorithm.kdf == "pkcs12_kdf" else blocks
+
+
+def _decrypted(
+    algorithm: algos.EncryptionAlgorithm, ciphertext: bytes, data: bytes, password: str
+) -> bytes:
+    try:
+        return pbe.decrypt(algorithm, ciphertext, password)
+    except pbe.CannotDecrypt:
         if _mac_accepts(data, password=password):
             raise KeyNotReadable() from None
         raise WrongPassword() from None
@@ -470,9 +740,15 @@ def _mac_accepts(data: bytes, *, password: str) -> bool:
         return False
 
 
+class _KeyEntry(NamedTuple):
+    alias: str
+    key: PrivateKeyTypes  # not yet checked by OpenSSL when `bag` is given
+    bag: asn1_pkcs12.SafeBag | None  # None: load_pkcs12's key, which it checked
+
+
 def _key_entries(
     data: bytes, *, password: str, keystore: pkcs12.PKCS12KeyAndCertificates
-) -> list[tuple[str, serialization.PrivateKeyTypes]]:
+) -> list[_KeyEntry]:
     """(alias, key) of every private key, in file order.
 
     load_pkcs12 returns only the first key, so the key bags are read with asn1crypto. They sit
@@ -485,13 +761,13 @@ def _key_entries(
         if keystore.key is None:
             return []
         name = keystore.cert.friendly_name if keystore.cert else None
-        return [(name.decode() if name else "1", keystore.key)]
+        return [_KeyEntry(name.decode() if name else "1", keystore.key, None)]
     aliases = _aliases([name for name, _ in bags])
     if len(bags) == 1 and keystore.key is not None:
-        # The only key, which load_pkcs12 has decrypted already (that costs ~40 ms).
-        return [(aliases[0], keystore.key)]
+        # The only key, which load_pkcs12 has decrypted and checked already (~40 ms).
+        return [_KeyEntry(aliases[0], keystore.key, None)]
     return [
-        (alias, _decrypt_key_bag(bag, password))
+        _KeyEntry(alias, _decrypt_key_bag(bag, password), bag)
         for alias, (_, bag) in zip(aliases, bags, strict=True)
     ]
 
@@ -519,37 +795,41 @@ def _key_bags(data: bytes) -> list[tuple[str | None, asn1_pkcs12.SafeBag]]:
 def _friendly_name(bag: asn1_pkcs12.SafeBag) -> str | None:
     for attribute in bag["bag_attributes"]:
         if attribute["type"].native == "friendly_name" and attribute["values"].native:
-            return attribute["values"].native[0]
+            return str(attribute["values"].native[0])
     return None
 
 
-def _decrypt_key_bag(bag: asn1_pkcs12.SafeBag, password: str) -> serialization.PrivateKeyTypes:
+def _decrypt_key_bag(
+    bag: asn1_pkcs12.SafeBag, password: str, *, check: bool = False
+) -> PrivateKeyTypes:
+    """The key of a key bag; `check` runs OpenSSL's RSA key check (33 ms at 2048 bits), which
+    only the key we keep needs: the others serve to match certificates to keys."""
     der = bag["bag_value"].untag().dump()
     shrouded = bag["bag_id"].native == "pkcs8_shrouded_key_bag"
     try:
         return serialization.load_der_private_key(
-            der, password=password.encode() if shrouded else None
+            der,
+            password=password.encode() if shrouded else None,
+            unsafe_skip_rsa_key_validation=not check,
         )
     except (ValueError, TypeError, UnsupportedAlgorithm):
         # The file's MAC accepted the password: the key has another one, or a rare cipher.
         raise KeyNotReadable() from None
 
 
-def _entry_named(
-    entries: list[tuple[str, serialization.PrivateKeyTypes]], alias: str
-) -> tuple[str, serialization.PrivateKeyTypes]:
-    for name, key in entries:
-        if name == alias:
-            return name, key
+def _entry_named(entries: list[_KeyEntry], alias: str) -> _KeyEntry:
+    for entry in entries:
+        if entry.alias == alias:
+            return entry
     # keytool treats aliases without regard to case; accept that when it is unambiguous.
-    matches = [(name, key) for name, key in entries if name.casefold() == alias.casefold()]
+    matches = [entry for entry in entries if entry.alias.casefold() == alias.casefold()]
     if len(matches) == 1:
         return matches[0]
-    raise AliasNotFound(alias, tuple(name for name, _ in entries))
+    raise AliasNotFound(alias, tuple(entry.alias for entry in entries))
 
 
 def _certificate_of(
-    key: serialization.PrivateKeyTypes, certificates: list[x509.Certificate]
+    key: PrivateKeyTypes, certificates: list[x509.Certificate]
 ) -> x509.Certificate | None:
     public_key = key.public_key()
     return next((c for c in certificates if c.public_key() == public_key), None)
@@ -559,9 +839,12 @@ def _chain(
     certificate: x509.Certificate, certificates: list[x509.Certificate]
 ) -> tuple[x509.Certificate, ...]:
     chain: list[x509.Certificate] = []
+    by_subject: dict[x509.Name, x509.Certificate] = {}
+    for candidate in certificates:
+        by_subject.setdefault(candidate.subject, candidate)  # the first, as before
     current = certificate
     while current.issuer != current.subject and len(chain) < len(certificates):
-        issuer = next((c for c in certificates if c.subject == current.issuer), None)
+        issuer = by_subject.get(current.issuer)
         if issuer is None or issuer in chain:
             break
         chain.append(issuer)
@@ -570,7 +853,7 @@ def _chain(
 
 
 def _other_certificate_aliases(
-    keystore: pkcs12.PKCS12KeyAndCertificates, keys: list[serialization.PrivateKeyTypes]
+    keystore: pkcs12.PKCS12KeyAndCertificates, keys: list[PrivateKeyTypes]
 ) -> tuple[str, ...]:
     """Friendly names of the certificates that belong to none of `keys`."""
     bags = _certificate_bags(keystore)
@@ -619,7 +902,7 @@ def _pfx(
         salt=salt,
         iterations=iterations,
     )
-    return asn1_pkcs12.Pfx(
+    pfx: bytes = asn1_pkcs12.Pfx(
         {
             "version": "v3",
             "auth_safe": cms.ContentInfo({"content_type": "data", "content": auth_safe}),
@@ -630,12 +913,13 @@ def _pfx(
             },
         }
     ).dump()
+    return pfx
 
 
 def _mac(data: bytes, *, password: str, digest: str, salt: bytes, iterations: int) -> bytes:
     """The PKCS#12 MAC of `data` (RFC 7292 appendix B, HMAC keyed with ID 3)."""
     length = hashlib.new(digest).digest_size
-    key = _pkcs12_kdf(
+    key = pbe.pkcs12_kdf(
         password=password,
         salt=salt,
         iterations=iterations,
@@ -644,32 +928,6 @@ def _mac(data: bytes, *, password: str, digest: str, salt: bytes, iterations: in
         digest=digest,
     )
     return hmac.new(key, data, digest).digest()
-
-
-def _pkcs12_kdf(
-    *, password: str, salt: bytes, iterations: int, purpose: int, length: int, digest: str
-) -> bytes:
-    """RFC 7292 appendix B.2 key derivation; the password as a NUL-terminated BMPString."""
-    block = hashlib.new(digest).block_size
-    secret = password.encode("utf-16-be") + b"\0\0"
-    i = bytearray(_repeat(salt, block) + _repeat(secret, block))
-    derived = b""
-    while len(derived) < length:
-        a = bytes([purpose]) * block + bytes(i)
-        for _ in range(iterations):
-            a = hashlib.new(digest, a).digest()
-        derived += a
-        b = int.from_bytes((a * (block // len(a) + 1))[:block]) + 1
-        for start in range(0, len(i), block):
-            total = (int.from_bytes(i[start : start + block]) + b) % (1 << (8 * block))
-            i[start : start + block] = total.to_bytes(block)
-    return derived[:length]
-
-
-def _repeat(value: bytes, block: int) -> bytes:
-    """`value` repeated to fill a whole number of blocks (empty stays empty)."""
-    size = block * -(-len(value) // block)
-    return (value * (size // len(value) + 1))[:size] if value else b""
 
 
 # -- names and checks ------------------------------------------------------------------------
@@ -688,14 +946,18 @@ def _subject(*, common_name: str, organization: str | None, email: str | None) -
     return x509.Name(attributes)
 
 
-def _attribute(oid: x509.ObjectIdentifier, value: str, label: str, limit: int = 64):
+def _attribute(
+    oid: x509.ObjectIdentifier, value: str, label: str, limit: int = 64
+) -> x509.NameAttribute[str]:
     value = value.strip()
     if not 1 <= len(value) <= limit:
         raise InvalidValue(f"The {label} must be 1 to {limit} characters long.")
     return x509.NameAttribute(oid, value)
 
 
-def _self_signed_extensions(public_key: rsa.RSAPublicKey):
+def _self_signed_extensions(
+    public_key: rsa.RSAPublicKey,
+) -> list[tuple[x509.ExtensionType, bool]]:
     return [
         (x509.BasicConstraints(ca=False, path_length=None), True),
         (
@@ -731,13 +993,15 @@ def _check_new_password(password: str) -> None:
 def _check_alias(alias: str) -> None:
     if not alias or not alias.strip():
         raise InvalidValue("An alias cannot be empty.")
+    if len(alias) > ALIAS_MAX_LENGTH:
+        raise InvalidValue(f"An alias must be at most {ALIAS_MAX_LENGTH} characters long.")
 
 
 def _name(name: x509.Name) -> str:
     return name.rfc4514_string({NameOID.EMAIL_ADDRESS: "emailAddress"})
 
 
-def _key_type(public_key) -> str:
+def _key_type(public_key: PublicKeyTypes) -> str:
     if isinstance(public_key, rsa.RSAPublicKey):
         return "RSA"
     if isinstance(public_key, ec.EllipticCurvePublicKey):

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 
 from certificates.expiry import Expiry, expiry_of
+from certificates.keystore import ALIAS_MAX_LENGTH
 from partnerships.models import Partnership
 from serverless_as2.models import TenantOwned
 
@@ -25,12 +26,15 @@ class Certificate(TenantOwned):
         Partnership, on_delete=models.PROTECT, related_name="certificate"
     )
     origin = models.CharField(max_length=10, choices=Origin.choices)
-    private_key_alias = models.CharField("privateKeyAlias", max_length=100)
-    partner_alias = models.CharField("alias", max_length=100)
+    private_key_alias = models.CharField("privateKeyAlias", max_length=ALIAS_MAX_LENGTH)
+    partner_alias = models.CharField("alias", max_length=ALIAS_MAX_LENGTH)
     # The keystore password, sealed by serverless_as2.encryption; never shown, never logged.
     password_sealed = models.TextField(editable=False)
     keystore_key = models.CharField("Complete KeyStore", max_length=500)
-    public_key_url = models.CharField("PublicKeyURL", max_length=500)
+    # A storage key (serverless_as2.storage_keys), not a URL; the product labels it PublicKeyURL.
+    public_key_key = models.CharField("PublicKeyURL", max_length=500)
+    # Which of the tenant's "<me>-<partner>[-<n>]" file names the certificate's files use.
+    storage_number = models.PositiveSmallIntegerField(default=1, editable=False)
     my_cert_pem = models.TextField("my certificate (PEM)")
     my_not_before = models.DateTimeField()
     my_not_after = models.DateTimeField(db_index=True)

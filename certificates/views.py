@@ -27,8 +27,7 @@ from serverless_as2.tenancy import request_tenant, tenant_get_or_404
 
 def _certificate(request: HttpRequest, pk: int) -> Certificate:
     """The tenant's certificate `pk`, or 404."""
-    rows = Certificate.objects.select_related("partnership__instance", "partnership__partner")
-    return tenant_get_or_404(rows, tenant=request_tenant(request), pk=pk)
+    return selectors.certificate_get(tenant=request_tenant(request), pk=pk)
 
 
 @login_required

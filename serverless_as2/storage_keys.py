@@ -1,17 +1,29 @@
-"""Storage keys: every stored file lives under private/<tenant_id>/, with safe segments.
+"""Storage keys: every stored file's key is made here, by one named function per layout.
 
-Rule for a segment made from user data (an AS2 ID, a file name): keep ASCII letters, digits,
-'.', '-', '_' and '@'; replace every other character (slashes, spaces, control and non-ASCII
-characters) with '_'; strip leading dots so '.' and '..' cannot appear; cut to 100 characters;
-an empty result becomes '_'.
+Every key starts with private/<tenant_id>/. Rule for a segment made from user data (an AS2 ID, a
+Message-ID, a file name): keep ASCII letters, digits, '.', '-', '_' and '@'; replace every other
+character (slashes, spaces, control and non-ASCII characters) with '_'; strip leading dots so
+'.' and '..' cannot appear; cut to 100 characters; an empty result becomes '_'.
+
+Layouts (partner before me in the folder, me before partner in a certificate's file name):
+    private/<tenant>/<partner>/<me>/cert/<me>-<partner>[-<n>].cer        our public certificate
+    private/<tenant>/<partner>/<me>/cert/<me>-<partner>[-<n>][.<v>].p12  the Complete KeyStore
+    private/<tenant>/<partner>/<me>/<inbox|outbox>/<message_id>/<name>   a message's files
 """
 
 import re
+from typing import Final
 
 from serverless_as2.models import Tenant
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._@-]")
-MAX_SEGMENT = 100
+MAX_SEGMENT: Final = 100
+MESSAGE_DIRECTIONS: Final = ("inbox", "outbox")
+# Room for the longest suffix and extension of a certificate's files ("-99.9999.p12"), so that
+# the stem is cut, never the extension.
+MAX_CERTIFICATE_NUMBER: Final = 99
+MAX_KEYSTORE_VERSION: Final = 9999
+_CERTIFICATE_SUFFIX_ROOM: Final = len("-99.9999.p12")
 
 
 def safe_segment(value: str) -> str:
@@ -23,3 +35,99 @@ def safe_segment(value: str) -> str:
 def tenant_key(tenant: Tenant, *segments: str) -> str:
     """The storage key private/<tenant_id>/<segment>/..., each segment made safe."""
     return "/".join(["private", str(tenant.id), *(safe_segment(s) for s in segments)])
+
+
+# -- certificates ------------------------------------------------------------------------------
+
+
+def certificate_stem(*, partner_as2_id: str, my_as2_id: str, number: int = 1) -> str:
+    """<me>-<partner>, with "-<number>" from 2 on: the file name of a certificate's files."""
+    if not 1 <= number <= MAX_CERTIFICATE_NUMBER:
+        raise ValueError(f"A certificate file number runs from 1 to {MAX_CERTIFICATE_NUMBER}.")
+    stem = f"{safe_segment(my_as2_id)}-{safe_segment(partner_as2_id)}"
+    stem = stem[: MAX_SEGMENT - _CERTIFICATE_SUFFIX_ROOM]
+    return stem if number == 1 else f"{stem}-{number}"
+
+
+def public_key_key(tenant: Tenant, *, partner_as2_id: str, my_as2_id: str, number: int = 1) -> str:
+    """Our public certificate (Download PublicKey): …/cert/<me>-<partner>[-<n>].cer.
+
+    `number` (2, 3, ...) tells apart partnerships whose AS2 IDs differ only in unsafe characters.
+    """
+    stem = certificate_stem(partner_as2_id=partner_as2_id, my_as2_id=my_as2_id, number=number)
+    return tenant_key(tenant, partner_as2_id, my_as2_id, "cert", f"{stem}.cer")
+
+
+def keystore_key(
+    tenant: Tenant, *, partner_as2_id: str, my_as2_id: str, number: int = 1, version: int = 1
+) -> str:
+    """The Complete KeyStore beside the .cer: …/cert/<me>-<partner>[-<n>][.<version>].p12.
+
+    Each partner certificate rotation writes a new version, so the old file stays valid until
+    the database commits the new key.
+    """
+    if not 1 <= version <= MAX_KEYSTORE_VERSION:
+        raise ValueError(f"A keystore version runs from 1 to {MAX_KEYSTORE_VERSION}.")
+    stem = certificate_stem(partner_as2_id=partner_as2_id, my_as2_id=my_as2_id, number=number)
+    name = f"{stem}.p12" if version == 1 else f"{stem}.{version}.p12"
+    return tenant_key(tenant, partner_as2_id, my_as2_id, "cert", name)
+
+
+# -- messages (the messaging issue) ------------------------------------------------------------
+
+
+def message_key(
+    tenant: Tenant,
+    *,
+    partner_as2_id: str,
+    my_as2_id: str,
+    direction: str,
+    message_id: str,
+    name: str,
+) -> str:
+    """private/<tenant>/<partner>/<me>/<direction>/<message_id>/<name>; direction is "inbox" or "outbox"."""
+    if direction not in MESSAGE_DIRECTIONS:
+        raise ValueError(f"A message's direction is 'inbox' or 'outbox', not {direction!r}.")
+    return tenant_key(tenant, partner_as2_id, my_as2_id, direction, message_id, name)
+
+
+def message_raw_key(
+    tenant: Tenant, *, partner_as2_id: str, my_as2_id: str, direction: str, message_id: str
+) -> str:
+    """The message as it went over HTTP (headers and body), stored before anything else."""
+    return message_key(
+        tenant,
+        partner_as2_id=partner_as2_id,
+        my_as2_id=my_as2_id,
+        direction=direction,
+        message_id=message_id,
+        name="raw",
+    )
+
+
+def message_payload_key(
+    tenant: Tenant, *, partner_as2_id: str, my_as2_id: str, direction: str, message_id: str
+) -> str:
+    """The payload (the EDI file): decrypted and verified inbound, the original outbound."""
+    return message_key(
+        tenant,
+        partner_as2_id=partner_as2_id,
+        my_as2_id=my_as2_id,
+        direction=direction,
+        message_id=message_id,
+        name="payload",
+    )
+
+
+def message_mdn_key(
+    tenant: Tenant, *, partner_as2_id: str, my_as2_id: str, direction: str, message_id: str
+) -> str:
+    """The MDN: the one we sent for an inbound message, the partner's for an outbound one."""
+    return message_key(
+        tenant,
+        partner_as2_id=partner_as2_id,
+        my_as2_id=my_as2_id,
+        direction=direction,
+        message_id=message_id,
+        name="mdn",
+    )

@@ -19,6 +19,7 @@ from certificates.services import (
     certificate_delete,
     certificate_export,
     certificate_import,
+    create,
     partner_certificate_rotate,
 )
 from serverless_as2.encryption import secret_open
@@ -79,10 +80,10 @@ def assert_nothing_saved(tenant) -> None:
 def test_generate_stores_our_cer_and_the_keystore_at_the_documented_keys(partnership, tenant_a):
     certificate = generate(partnership)
     folder = f"private/{tenant_a.id}/amazon/mycompany/cert"
-    assert certificate.public_key_url == f"{folder}/mycompany-amazon.cer"
+    assert certificate.public_key_key == f"{folder}/mycompany-amazon.cer"
     assert certificate.keystore_key == f"{folder}/mycompany-amazon.p12"
-    assert tenant_files(tenant_a) == [certificate.public_key_url, certificate.keystore_key]
-    assert stored(certificate.public_key_url) == certificate.my_cert_pem.encode()
+    assert tenant_files(tenant_a) == [certificate.public_key_key, certificate.keystore_key]
+    assert stored(certificate.public_key_key) == certificate.my_cert_pem.encode()
     assert certificate.tenant == tenant_a and certificate.origin == Origin.GENERATED
     assert partnership.certificate == certificate
 
@@ -149,35 +150,35 @@ def test_unsafe_as2_ids_make_safe_path_segments(tenant_a):
     instance = make_instance(tenant_a, "../me co", my_as2_alias="me")
     partner = make_partner(tenant_a, "a/b\\c", partner_as2_alias="them")
     certificate = generate(make_partnership(tenant_a, instance, partner))
-    assert certificate.public_key_url == (
+    assert certificate.public_key_key == (
         f"private/{tenant_a.id}/a_b_c/_me_co/cert/_me_co-a_b_c.cer"
     )
-    assert ".." not in certificate.public_key_url
+    assert ".." not in certificate.public_key_key
 
 
 def test_as2_ids_that_share_safe_segments_get_their_own_files(tenant_a):
     instance = make_instance(tenant_a, "me")
     first = generate(make_partnership(tenant_a, instance, make_partner(tenant_a, "a b")))
     second = generate(make_partnership(tenant_a, instance, make_partner(tenant_a, "a_b")))
-    assert first.public_key_url.endswith("/me-a_b.cer")
-    assert second.public_key_url.endswith("/me-a_b-2.cer")
-    assert stored(first.public_key_url) != stored(second.public_key_url)
+    assert first.public_key_key.endswith("/me-a_b.cer")
+    assert second.public_key_key.endswith("/me-a_b-2.cer")
+    assert stored(first.public_key_key) != stored(second.public_key_key)
 
 
 def test_long_as2_ids_keep_the_file_extension(tenant_a):
     instance = make_instance(tenant_a, "m" * 128, my_as2_alias="me")
     partner = make_partner(tenant_a, "p" * 128, partner_as2_alias="them")
     certificate = generate(make_partnership(tenant_a, instance, partner))
-    assert certificate.public_key_url.endswith(".cer")
+    assert certificate.public_key_key.endswith(".cer")
     assert certificate.keystore_key.endswith(".p12")
-    assert stored(certificate.keystore_key) != stored(certificate.public_key_url)
+    assert stored(certificate.keystore_key) != stored(certificate.public_key_key)
 
 
 def test_a_partnership_that_already_has_a_certificate_is_refused(partnership, tenant_a):
     first = generate(partnership)
     error = refused(generate, partnership)
     assert error.field == "partnership" and "already has a certificate" in str(error)
-    assert tenant_files(tenant_a) == [first.public_key_url, first.keystore_key]
+    assert tenant_files(tenant_a) == [first.public_key_key, first.keystore_key]
     assert Certificate.objects.count() == 1
 
 
@@ -293,7 +294,7 @@ def test_failure_writing_the_rows_leaves_no_row_and_no_file(partnership, tenant_
     def failing_create(**fields):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(services, "_partner_certificate_add", lambda *a, **k: failing_create())
+    monkeypatch.setattr(create, "partner_certificate_add", lambda *a, **k: failing_create())
     with pytest.raises(RuntimeError, match="database went away"):
         generate(partnership)
     assert_nothing_saved(tenant_a)
@@ -303,7 +304,7 @@ def test_a_file_left_over_at_the_key_is_replaced(partnership, tenant_a):
     key = f"private/{tenant_a.id}/amazon/mycompany/cert/mycompany-amazon.cer"
     default_storage.save(key, ContentFile(b"left over"))
     certificate = generate(partnership)
-    assert certificate.public_key_url == key
+    assert certificate.public_key_key == key
     assert stored(key) == certificate.my_cert_pem.encode()
 
 
@@ -456,7 +457,7 @@ def test_rotation_replaces_the_partner_certificate_and_keeps_our_key(
     certificate.refresh_from_db()
     assert certificate.keystore_key == new_keystore
     assert certificate.keystore_key == old_keystore.removesuffix(".p12") + ".2.p12"
-    assert tenant_files(tenant_a) == sorted([certificate.public_key_url, certificate.keystore_key])
+    assert tenant_files(tenant_a) == sorted([certificate.public_key_key, certificate.keystore_key])
     data = stored(certificate.keystore_key)
     entry = keystore.load_private_keystore(data, password=KEYSTORE_PASSWORD, alias="mycompany")
     assert entry.key.private_numbers() == old_entry.key.private_numbers()
@@ -538,7 +539,7 @@ def test_exports_carry_safe_names_and_the_stored_bytes(partnership):
     public = certificate_export(certificate=certificate, kind=ExportKind.PUBLIC_KEY)
     assert (public.filename, public.content) == (
         "mycompany-amazon.cer",
-        stored(certificate.public_key_url),
+        stored(certificate.public_key_key),
     )
     complete = certificate_export(certificate=certificate, kind=ExportKind.COMPLETE_KEYSTORE)
     assert complete.filename == "mycompany-amazon.p12"
@@ -556,7 +557,7 @@ def test_delete_removes_the_rows_and_then_the_files(
     with django_capture_on_commit_callbacks(execute=True):
         certificate_delete(certificate=certificate)
     assert_nothing_saved(tenant_a)
-    assert generate(partnership).public_key_url.endswith("/mycompany-amazon.cer")
+    assert generate(partnership).public_key_key.endswith("/mycompany-amazon.cer")
 
 
 # -- secrets stay secret -----------------------------------------------------------------------
@@ -604,3 +605,30 @@ def test_rotation_on_s3_writes_the_new_keystore(partnership, s3_storage):
     data = stored(certificate.keystore_key)
     contents = keystore.list_keystore_aliases(data, password=KEYSTORE_PASSWORD)
     assert contents.private_key_aliases == ("mycompany",)
+
+
+def test_rotation_keeps_the_file_name_of_a_certificate_whose_as2_ids_collided(tenant_a):
+    instance = make_instance(tenant_a, "me")
+    generate(make_partnership(tenant_a, instance, make_partner(tenant_a, "a b")))
+    second = generate(make_partnership(tenant_a, instance, make_partner(tenant_a, "a_b")))
+    partner_certificate_rotate(certificate=second, partner_certificate_file=partner_pem("new"))
+    folder = f"private/{tenant_a.id}/a_b/me/cert"
+    assert second.keystore_key == f"{folder}/me-a_b-2.2.p12"
+    assert certificate_export(certificate=second, kind=ExportKind.PUBLIC_KEY).filename == (
+        "me-a_b-2.cer"
+    )
+
+
+def test_rotation_after_an_as2_id_was_renamed_onto_another_never_takes_its_files(tenant_a):
+    instance = make_instance(tenant_a, "me")
+    renamed_partner = make_partner(tenant_a, "old")
+    renamed = generate(make_partnership(tenant_a, instance, renamed_partner))
+    other = generate(make_partnership(tenant_a, instance, make_partner(tenant_a, "a b")))
+    partner_certificate_rotate(certificate=other, partner_certificate_file=partner_pem("new"))
+    renamed_partner.partner_as2_id = "a_b"  # same safe segment as "a b"
+    renamed_partner.save()
+    renamed.refresh_from_db()
+    partner_certificate_rotate(certificate=renamed, partner_certificate_file=partner_pem("new"))
+    other.refresh_from_db()
+    assert renamed.keystore_key not in (other.keystore_key, other.public_key_key)
+    assert stored(other.keystore_key) != stored(renamed.keystore_key)

@@ -89,7 +89,7 @@ def test_list_shows_the_certificate_with_its_storage_key_and_downloads(client_a,
     page = client_a.get("/certificates/").content.decode()
     for text in ("My AS2 ID", "Partner AS2 ID", "PublicKeyURL", "+ Create Cert", "1 - 1 / 1"):
         assert text in page
-    assert certificate.public_key_url in page
+    assert certificate.public_key_key in page
     assert "Complete KeyStore (.p12)" in page and "Partner Certificate (.p12)" in page
     assert reverse("certificates:keystore_download", args=[certificate.pk]) in page
     assert reverse("certificates:partner_keystore_download", args=[certificate.pk]) in page
@@ -311,7 +311,7 @@ def test_detail_shows_both_certificates_and_the_fixed_fields(client_a, partnersh
         "privateKeyAlias",
         "fixed: set at creation",
         "Upload a new partner certificate",
-        certificate.public_key_url,
+        certificate.public_key_key,
     ):
         assert text in page, text
     assert KEYSTORE_PASSWORD not in page
@@ -450,7 +450,7 @@ def test_partnership_page_offers_create_then_download_public_key(client_a, partn
     assert f"/certificates/new/?partnership={partnership.pk}" in page
     certificate = certificate_for(partnership)
     page = client_a.get(url).content.decode()
-    assert f"certificate: <code>{certificate.public_key_url}</code>" in page
+    assert f"certificate: <code>{certificate.public_key_key}</code>" in page
     assert reverse("certificates:public_key_download", args=[certificate.pk]) in page
     assert "Download PublicKey" in page
 
@@ -514,7 +514,7 @@ def test_admin_shows_certificates_read_only_without_secrets(client, partnership)
     admin = User.objects.create_superuser("ops@example.com", "an-operator-password")
     client.force_login(admin)
     page = client.get("/admin/certificates/certificate/").content.decode()
-    assert certificate.public_key_url in page
+    assert certificate.public_key_key in page
     page = client.get(f"/admin/certificates/certificate/{certificate.pk}/change/").content.decode()
     assert "CN=amazon" in page and certificate.keystore_key in page
     assert certificate.password_sealed not in page and KEYSTORE_PASSWORD not in page
