@@ -57,9 +57,6 @@ AS2_ID_MAX_LENGTH = 128
 
 CompressOrder = Literal["none", "before-signing", "after-signing"]
 MdnMode = Literal["none", "sync", "async"]
-# The MIME headers of the outermost entity travel as HTTP headers; the MIC over an unsigned,
-# unencrypted message is over these (in this order) and the body.
-ENTITY_HEADERS = ("Content-Type", "Content-Transfer-Encoding", "Content-Disposition")
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,9 +182,12 @@ def build_message(
             entity, certificate=encrypt_certificate, algorithm=encrypt_algorithm, oaep=oaep
         )
         layer = _cms_layer(der, content_transfer_encoding)
-    mic = mic or compute_mic(build_entity(*layer), mic_algorithm)
+    # RFC 4130 7.3.1: unsigned, unencrypted: the content without any MIME header (transports
+    # alter them), i.e. the HTTP body as sent.
+    body = join_body(layer[1])
+    mic = mic or compute_mic(body, mic_algorithm)
     headers |= dict(layer[0])  # the outermost entity's MIME headers travel as HTTP headers
-    return OutboundMessage(message_id, headers, join_body(layer[1]), mic, mic_algorithm)
+    return OutboundMessage(message_id, headers, body, mic, mic_algorithm)
 
 
 def _check_build_arguments(
@@ -388,7 +388,7 @@ def parse_message(
             "check what the partner's AS2 software sends."
         )
     _check_security(state, require_encryption, require_signature)
-    return _inbound(envelope, entity, state, fields, body)
+    return _inbound(envelope, entity, state, body)
 
 
 def _unwrap(entity: MimeEntity, state: _Unwrapping, keys: _Keys) -> MimeEntity | None:
@@ -472,15 +472,12 @@ def _check_security(state: _Unwrapping, require_encryption: bool, require_signat
 
 
 def _inbound(
-    envelope: Envelope, entity: MimeEntity, state: _Unwrapping, fields: Headers, body: bytes
+    envelope: Envelope, entity: MimeEntity, state: _Unwrapping, body: bytes
 ) -> InboundMessage:
     mic_algorithm = state.signed or _requested_mic_algorithm(envelope.mdn_request)
-    mic_input = state.mic_input
-    if mic_input is None:
-        entity_fields = [
-            (name, fields.get(name) or "") for name in ENTITY_HEADERS if name in fields
-        ]
-        mic_input = build_entity(entity_fields, body)
+    # RFC 4130 7.3.1: unsigned, unencrypted: the body alone, never headers rebuilt from the
+    # wire (they may hold anything, and transports reorder them).
+    mic_input = body if state.mic_input is None else state.mic_input
     compressed: CompressOrder = "none"
     if state.compressed_outside_signature is not None:
         after = state.compressed_outside_signature and state.signed is not None

@@ -1,5 +1,7 @@
 """build_message and parse_message: headers, options, quirks of real peers, and every error."""
 
+import base64
+import hashlib
 import re
 
 import pytest
@@ -282,6 +284,42 @@ def test_unsigned_messages_give_the_mic_the_sender_expects(alice, bob, options):
     assert received.payload == PAYLOAD
     assert received.signed is None
     assert received.mic == message.mic
+
+
+def test_unsigned_unencrypted_mic_is_over_the_body_without_headers(alice, bob):
+    # RFC 4130 7.3.1: "calculated over the message contents without the MIME or any other
+    # RFC 2822 headers, since these are sometimes altered or reordered".
+    message = build(alice, bob, mdn_digest_algorithm="sha256")
+    expected = base64.b64encode(hashlib.sha256(PAYLOAD).digest()).decode() + ", sha-256"
+
+    received = parse(alice, bob, message.headers, message.body)
+
+    assert message.mic == expected
+    assert received.mic == expected
+
+
+def test_unsigned_mic_ignores_headers_a_transport_rewrote(alice, bob):
+    message = build(alice, bob)
+    headers = dict(message.headers)
+    headers["Content-Type"] = headers["Content-Type"].lower() + "; charset=us-ascii"
+
+    received = parse(alice, bob, headers, message.body)
+
+    assert received.mic == message.mic
+
+
+def test_header_with_a_carriage_return_is_an_engine_error_or_parses():
+    headers = {
+        "AS2-From": "a",
+        "AS2-To": "b",
+        "Message-ID": "<x@y>",
+        "Content-Type": "text/plain\r0",
+    }
+
+    received = as2.parse_message(headers, b"hi")
+
+    assert received.payload == b"hi"
+    assert received.mic == base64.b64encode(hashlib.sha256(b"hi").digest()).decode() + ", sha-256"
 
 
 # --- Errors, each with the disposition an MDN reports -----------------------------------------
