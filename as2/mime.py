@@ -10,6 +10,7 @@ from __future__ import annotations
 import binascii
 import email.header
 import email.utils
+import enum
 import functools
 import quopri
 import re
@@ -398,6 +399,13 @@ def safe_filename(name: str) -> str | None:
 # --- Transfer encodings ----------------------------------------------------------------------
 
 
+class TransferEncoding(enum.StrEnum):
+    """The Content-Transfer-Encoding we write: binary (AS2's usual) or base64."""
+
+    BINARY = "binary"
+    BASE64 = "base64"
+
+
 def decode_transfer_encoding(body: bytes | memoryview, encoding: str | None) -> bytes:
     """Undo a Content-Transfer-Encoding; binary, 8bit, 7bit or none return the bytes as is."""
     name = (encoding or "binary").strip().lower()
@@ -426,11 +434,11 @@ def encode_base64(data: bytes) -> bytes:
     return b"\r\n".join(lines) + b"\r\n"
 
 
-def encode_transfer_encoding(data: bytes, encoding: str) -> bytes:
+def encode_transfer_encoding(data: bytes, encoding: TransferEncoding) -> bytes:
     """Apply ``binary`` (nothing) or ``base64``."""
-    if encoding == "base64":
+    if encoding == TransferEncoding.BASE64:
         return encode_base64(data)
-    if encoding == "binary":
+    if encoding == TransferEncoding.BINARY:
         return data
     raise ValueError(f"unsupported Content-Transfer-Encoding {encoding!r}: use binary or base64")
 

@@ -1,5 +1,7 @@
 """RFC 3274 CompressedData (zlib): compress, and decompress within a size limit."""
 
+import binascii
+import re
 import zlib
 from collections.abc import Iterable, Iterator
 
@@ -29,10 +31,45 @@ def compress(data: bytes, *, level: int = 1) -> bytes:
 
 
 def decompress(data: bytes, *, max_size: int) -> bytes:
-    """Content of an RFC 3274 CompressedData; refuses output larger than `max_size` bytes."""
+    """Content of an RFC 3274 CompressedData; refuses output larger than `max_size` bytes.
+
+    A deployed PHP AS2 library base64-encodes the zlib stream; that is accepted when it is
+    unambiguous: the content is not a zlib stream (whose second byte is never base64), is
+    base64 throughout, and decodes to one.
+    """
     buf = memoryview(data)
-    chunks = _compressed_chunks(buf, expect_content(buf, "compressed-data"))
+    chunks = list(_compressed_chunks(buf, expect_content(buf, "compressed-data")))
+    if not _starts_like_zlib(chunks):
+        decoded = _base64_zlib(chunks)
+        if decoded is not None:
+            chunks = [memoryview(decoded)]
     return _inflate(chunks, max_size)
+
+
+def _starts_like_zlib(chunks: list[memoryview]) -> bool:
+    """Whether the content opens with a zlib header (RFC 1950: deflate, check bits right)."""
+    head = b"".join(bytes(chunk[:2]) for chunk in chunks[:2])[:2]
+    return len(head) == 2 and head[0] & 0x0F == 8 and (head[0] << 8 | head[1]) % 31 == 0
+
+
+_BASE64 = re.compile(rb"[A-Za-z0-9+/\r\n]+={0,2}[\r\n]*")
+
+
+def _base64_zlib(chunks: list[memoryview]) -> bytes | None:
+    """The zlib stream a base64 text holds, or None when the content is not that quirk."""
+    text = b"".join(chunks)
+    if not _BASE64.fullmatch(text):
+        return None
+    try:
+        decoded = binascii.a2b_base64(text, strict_mode=False)
+    except binascii.Error:
+        return None
+    if not _starts_like_zlib([memoryview(decoded)]):
+        raise DecompressionFailed(
+            "The compressed content is base64 text (as a PHP AS2 library writes it) but does "
+            "not decode to a zlib stream; check the partner's compression setting."
+        )
+    return decoded
 
 
 def _compressed_chunks(buf: memoryview, content: ber.Element) -> Iterator[memoryview]:

@@ -1,6 +1,9 @@
-"""The parts of an (Auth)EnvelopedData read with ber.py, and its symmetric decryption.
+"""An (Auth)EnvelopedData read into plain values, and its symmetric decryption.
 
-Both readers of enveloped data (``enveloped`` and ``enveloped_fast``) decrypt the content here.
+``read_envelope`` locates the parts with ber.py (no copy of the ciphertext). The content
+encryption parameters and the recipients are read by one of two readers (``enveloped_fast``
+for the common shape, ``enveloped_read`` with asn1crypto for any), into the same values, which
+``enveloped.decrypt`` uses with the same code.
 """
 
 from collections.abc import Iterable
@@ -11,10 +14,10 @@ from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, CipherContext, algorithms, modes
 
 from as2 import ber
-from as2.cms.algorithms import ContentCipher, GcmParameters
-from as2.exceptions import (
-    MalformedMessage,
-)
+from as2.algorithms import ContentCipher
+from as2.cms.algorithms import cipher_algorithm
+from as2.cms.certificates import Identifier
+from as2.exceptions import MalformedMessage
 
 
 @dataclass(frozen=True)
@@ -24,8 +27,32 @@ class Envelope:
     recipient_infos: bytes
     algorithm: bytes
     chunks: list[memoryview]
-    mac: bytes | None
+    mac: bytes | None  # AuthEnvelopedData only
     auth_attributes: bytes | None
+    authenticated: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ContentEncryption:
+    """The content-encryption algorithm and its parameters, read."""
+
+    cipher: ContentCipher
+    iv: bytes | None = None  # CBC
+    nonce: bytes | None = None  # GCM
+    tag_length: int | None = None  # GCM
+    bare_nonce: bool = False  # GCM nonce sent without RFC 5084's GCMParameters around it
+
+
+@dataclass(frozen=True, slots=True)
+class RecipientView:
+    """One KeyTransRecipientInfo, read."""
+
+    identifier: Identifier
+    key_transport: str  # asn1crypto name: "rsaes_pkcs1v15", "rsaes_oaep", ...
+    oaep_hash: str | None  # asn1crypto names, RSAES-OAEP only
+    oaep_mask_hash: str | None
+    oaep_label: bytes | None
+    encrypted_key: bytes
 
 
 def read_envelope(buf: memoryview, content: ber.Element, *, authenticated: bool) -> Envelope:
@@ -55,25 +82,28 @@ def read_envelope(buf: memoryview, content: ber.Element, *, authenticated: bool)
         chunks=list(ber.octet_chunks(buf, info[2])),
         mac=mac,
         auth_attributes=auth_attributes,
+        authenticated=authenticated,
     )
 
 
 def decrypt_content(
-    cipher: ContentCipher,
-    parameters: bytes | GcmParameters,
-    content_key: bytes,
-    envelope: Envelope,
+    encryption: ContentEncryption, content_key: bytes, envelope: Envelope
 ) -> bytes | None:
     """The plaintext, or None when this key does not decrypt the content."""
-    total = sum(len(chunk) for chunk in envelope.chunks)
-    if isinstance(parameters, GcmParameters):
-        decryptor = _gcm_decryptor(content_key, parameters, envelope)
+    cipher = encryption.cipher
+    chunks = envelope.chunks
+    total = sum(len(chunk) for chunk in chunks)
+    if cipher.gcm:
+        chunks, tag = _gcm_tag(encryption, envelope)
+        total -= 0 if envelope.authenticated else len(tag)
+        decryptor = _gcm_decryptor(content_key, encryption, tag, envelope.auth_attributes)
     else:
-        if total == 0 or total % cipher.block_size:
+        if total == 0 or total % cipher.block_size or encryption.iv is None:
             raise MalformedMessage("The encrypted content is not a whole number of cipher blocks.")
-        decryptor = Cipher(cipher.algorithm(content_key), modes.CBC(parameters)).decryptor()
+        decryptor = Cipher(cipher_algorithm(cipher, content_key), modes.CBC(encryption.iv))
+        decryptor = decryptor.decryptor()
     output = bytearray(total + cipher.block_size)
-    written = _update_into(decryptor, envelope.chunks, output)
+    written = _update_into(decryptor, chunks, output)
     try:
         tail = decryptor.finalize()
     except InvalidTag:
@@ -81,22 +111,37 @@ def decrypt_content(
     output[written : written + len(tail)] = tail
     written += len(tail)
     del output[written:]
-    if not isinstance(parameters, GcmParameters) and not _unpad(output, cipher.block_size):
+    if not cipher.gcm and not _unpad(output, cipher.block_size):
         return None
     return bytes(output)
 
 
+def _gcm_tag(encryption: ContentEncryption, envelope: Envelope) -> tuple[list[memoryview], bytes]:
+    """The ciphertext chunks and the tag: AuthEnvelopedData carries the tag in its mac field;
+    an ordinary EnvelopedData (as a deployed Node AS2 library writes it) appends it."""
+    length = encryption.tag_length or 0
+    if envelope.authenticated:
+        mac = envelope.mac or b""
+        if length != len(mac):
+            raise MalformedMessage("The AES-GCM authentication tag has the wrong length.")
+        return envelope.chunks, mac
+    joined = b"".join(envelope.chunks)  # rare quirk: one copy is fine
+    if len(joined) < length:
+        raise MalformedMessage(
+            "The message puts AES-GCM in an ordinary EnvelopedData but its encrypted content "
+            "is shorter than the authentication tag that must end it."
+        )
+    return [memoryview(joined)[: len(joined) - length]], joined[len(joined) - length :]
+
+
 def _gcm_decryptor(
-    content_key: bytes, parameters: GcmParameters, envelope: Envelope
+    content_key: bytes, encryption: ContentEncryption, tag: bytes, auth_attributes: bytes | None
 ) -> CipherContext:
     """An AES-GCM decryptor that checks the tag (and authenticates authAttrs, RFC 5083)."""
-    mac = envelope.mac or b""
-    if parameters["aes_icvlen"].native != len(mac) or not 12 <= len(mac) <= 16:
-        raise MalformedMessage("The AES-GCM authentication tag has the wrong length.")
-    mode = modes.GCM(parameters["aes_nonce"].native, mac, min_tag_length=len(mac))
+    mode = modes.GCM(encryption.nonce or b"", tag, min_tag_length=len(tag))
     decryptor = Cipher(algorithms.AES(content_key), mode).decryptor()
-    if envelope.auth_attributes is not None:
-        decryptor.authenticate_additional_data(envelope.auth_attributes)
+    if auth_attributes is not None:
+        decryptor.authenticate_additional_data(auth_attributes)
     return decryptor
 
 

@@ -1,7 +1,7 @@
 """EnvelopedData and AuthEnvelopedData: encrypt for a certificate, decrypt with our key.
 
-``decrypt`` tries ``enveloped_fast`` first; the asn1crypto reader here decides every other shape
-and words every error.
+``decrypt`` reads the envelope with ``enveloped_fast`` when it has the common shape and with
+``enveloped_read`` (asn1crypto) otherwise, then opens it with the same code either way.
 """
 
 import os
@@ -10,54 +10,41 @@ from functools import lru_cache
 
 from asn1crypto import algos, cms, core
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
+from cryptography.exceptions import UnsupportedAlgorithm as UnsupportedKeyType
 from cryptography.hazmat.primitives.asymmetric import padding as asym_padding
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from as2 import ber
+from as2.algorithms import OAEP_DIGESTS, ContentCipher, KeyTransport, Oaep, Pkcs1v15
 from as2.cms import enveloped_fast
 from as2.cms.algorithms import (
-    CIPHERS,
-    CIPHERS_BY_OID,
+    CIPHER_OIDS,
     ENCRYPT_ALGORITHMS,
     GCM_NONCE_SIZE,
     GCM_TAG_SIZE,
-    HASHES,
-    PARSE_ERRORS,
-    ContentCipher,
-    GcmParameters,
-    digest_name_of,
-    normalise_encryption_name,
-    oaep_padding,
+    cipher_algorithm,
+    digest_of_oid,
 )
 from as2.cms.certificates import identifies, issuer_and_serial_der
 from as2.cms.content_info import CONTENT_TYPES_BY_DER, DATA_OID, content_info_der, read_content_info
-from as2.cms.descriptions import describe, describe_sid
-from as2.cms.envelope import decrypt_content, read_envelope
+from as2.cms.descriptions import describe
+from as2.cms.envelope import ContentEncryption, RecipientView, decrypt_content, read_envelope
+from as2.cms.enveloped_read import read_content_encryption, read_recipients
 from as2.cms.results import DecryptedContent
-from as2.exceptions import (
-    As2Error,
-    DecryptionFailed,
-    MalformedMessage,
-    UnsupportedAlgorithm,
-)
+from as2.credentials import Recipient
+from as2.exceptions import As2Error, DecryptionFailed, MalformedMessage, UnsupportedAlgorithm
+
+# --- Encrypting ------------------------------------------------------------------------------
 
 
-def encrypt(
-    data: bytes,
-    *,
-    certificate: x509.Certificate,
-    algorithm: str = "aes256",
-    oaep: bool = False,
-) -> bytes:
-    """EnvelopedData (CBC) or AuthEnvelopedData (GCM) for `certificate`'s key, DER encoded."""
-    name = normalise_encryption_name(algorithm)
-    if name not in ENCRYPT_ALGORITHMS:
-        raise UnsupportedAlgorithm(f"Encrypting with {algorithm} is not supported.")
-    cipher = CIPHERS[name]
+def encrypt(data: bytes, recipient: Recipient) -> bytes:
+    """EnvelopedData (CBC) or AuthEnvelopedData (GCM) for the recipient's key, DER encoded."""
+    cipher = recipient.cipher
+    if cipher not in ENCRYPT_ALGORITHMS:
+        raise UnsupportedAlgorithm(f"Encrypting with {cipher} is not supported.")
     content_key = os.urandom(cipher.key_size)
-    recipients = _recipient_infos(certificate, content_key, oaep)
+    recipients = _recipient_infos(recipient.certificate, content_key, recipient.key_transport)
     if cipher.gcm:
         algorithm_der, ciphertext, tag = _gcm_encrypt(cipher, content_key, data)
         body = [b"\x02\x01\x00", recipients, *_encrypted_content_info(algorithm_der, ciphertext)]
@@ -80,7 +67,7 @@ def _encrypted_content_info(algorithm_der: bytes, ciphertext: list[bytes]) -> li
 def _cbc_encrypt(cipher: ContentCipher, key: bytes, data: bytes) -> tuple[bytes, list[bytes]]:
     """PKCS#7-padded CBC encryption; returns the AlgorithmIdentifier and ciphertext pieces."""
     iv = os.urandom(cipher.block_size)
-    encryptor = Cipher(cipher.algorithm(key), modes.CBC(iv)).encryptor()
+    encryptor = Cipher(cipher_algorithm(cipher, key), modes.CBC(iv)).encryptor()
     pad = cipher.block_size - len(data) % cipher.block_size
     # Padding the small tail separately avoids copying the whole payload to pad it.
     ciphertext = [
@@ -88,9 +75,15 @@ def _cbc_encrypt(cipher: ContentCipher, key: bytes, data: bytes) -> tuple[bytes,
         encryptor.update(bytes([pad]) * pad) + encryptor.finalize(),
     ]
     algorithm_der = algos.EncryptionAlgorithm(
-        {"algorithm": cipher.oid_name, "parameters": iv}
+        {"algorithm": CIPHER_OIDS[cipher], "parameters": iv}
     ).dump()
     return algorithm_der, ciphertext
+
+
+class _GcmParameters(core.Sequence):
+    """GCMParameters of RFC 5084: the nonce and the tag length."""
+
+    _fields = [("aes_nonce", core.OctetString), ("aes_icvlen", core.Integer, {"default": 12})]
 
 
 def _gcm_encrypt(
@@ -100,44 +93,61 @@ def _gcm_encrypt(
     nonce = os.urandom(GCM_NONCE_SIZE)
     encryptor = Cipher(algorithms.AES(key), modes.GCM(nonce)).encryptor()
     ciphertext = [encryptor.update(data), encryptor.finalize()]
-    parameters = GcmParameters({"aes_nonce": nonce, "aes_icvlen": GCM_TAG_SIZE})
+    parameters = _GcmParameters({"aes_nonce": nonce, "aes_icvlen": GCM_TAG_SIZE})
     algorithm_der = algos.EncryptionAlgorithm(
-        {"algorithm": cipher.oid_name, "parameters": parameters}
+        {"algorithm": CIPHER_OIDS[cipher], "parameters": parameters}
     ).dump()
     return algorithm_der, ciphertext, encryptor.tag
 
 
-def _recipient_infos(certificate: x509.Certificate, content_key: bytes, oaep: bool) -> bytes:
+def _recipient_infos(
+    certificate: x509.Certificate, content_key: bytes, key_transport: KeyTransport
+) -> bytes:
     """A RecipientInfos SET with one KeyTransRecipientInfo (issuer and serial) for `certificate`."""
     public_key = certificate.public_key()
     if not isinstance(public_key, rsa.RSAPublicKey):
         raise UnsupportedAlgorithm("Only RSA certificates can receive encrypted AS2 messages.")
-    scheme = oaep_padding(hashes.SHA256(), hashes.SHA256()) if oaep else asym_padding.PKCS1v15()
+    if isinstance(key_transport, Oaep) and key_transport.digest not in OAEP_DIGESTS:
+        raise UnsupportedAlgorithm(
+            f"RSAES-OAEP with {key_transport.digest.micalg} is not offered; "
+            "use SHA-1, SHA-256, SHA-384 or SHA-512."
+        )
     recipient = ber.encode(
         ber.SEQUENCE,
         b"\x02\x01\x00",
         issuer_and_serial_der(certificate),
-        _key_transport_der(oaep),
-        ber.encode(ber.OCTET_STRING, public_key.encrypt(content_key, scheme)),
+        _key_transport_der(key_transport),
+        ber.encode(ber.OCTET_STRING, public_key.encrypt(content_key, _padding(key_transport))),
     )
     return ber.encode(ber.SET, recipient)
 
 
-@lru_cache(maxsize=2)
-def _key_transport_der(oaep: bool) -> bytes:
-    """rsaEncryption with NULL parameters, or RSAES-OAEP with SHA-256 and MGF1-SHA-256."""
-    if not oaep:
+def _padding(key_transport: KeyTransport) -> asym_padding.AsymmetricPadding:
+    if isinstance(key_transport, Oaep):
+        hash_algorithm = key_transport.digest.hash_algorithm()
+        return asym_padding.OAEP(asym_padding.MGF1(hash_algorithm), hash_algorithm, None)
+    return asym_padding.PKCS1v15()
+
+
+@lru_cache(maxsize=8)
+def _key_transport_der(key_transport: KeyTransport) -> bytes:
+    """rsaEncryption with NULL parameters, or RSAES-OAEP with its digest for hash and MGF1."""
+    if not isinstance(key_transport, Oaep):
         return cms.KeyEncryptionAlgorithm(
             {"algorithm": "rsaes_pkcs1v15", "parameters": core.Null()}
         ).dump()
     # RFC 4055 parameters; the digests' own parameters absent, as openssl writes them.
+    name = key_transport.digest.value
     parameters = algos.RSAESOAEPParams(
         {
-            "hash_algorithm": {"algorithm": "sha256"},
-            "mask_gen_algorithm": {"algorithm": "mgf1", "parameters": {"algorithm": "sha256"}},
+            "hash_algorithm": {"algorithm": name},
+            "mask_gen_algorithm": {"algorithm": "mgf1", "parameters": {"algorithm": name}},
         }
     )
     return cms.KeyEncryptionAlgorithm({"algorithm": "rsaes_oaep", "parameters": parameters}).dump()
+
+
+# --- Decrypting ------------------------------------------------------------------------------
 
 
 def decrypt(
@@ -150,109 +160,78 @@ def decrypt(
     if kind not in ("enveloped-data", "authenticated-enveloped-data"):
         raise MalformedMessage(f"The CMS content is {kind}, not encrypted data.")
     envelope = read_envelope(buf, content, authenticated=kind == "authenticated-enveloped-data")
-    try:
-        cipher, parameters = _content_cipher(envelope.algorithm)
-        opened = enveloped_fast.decrypt_for_sole_recipient(
-            envelope, cipher, parameters, key, certificate
-        )
-        if opened is not None:
-            return opened
-        recipients = _key_trans_recipients(envelope.recipient_infos)
-        for content_key, oaep in _content_keys(recipients, key, certificate, cipher.key_size):
-            plaintext = decrypt_content(cipher, parameters, content_key, envelope)
-            if plaintext is not None:
-                return DecryptedContent(plaintext, cipher.name, oaep)
-        failure = _decryption_failure(recipients, certificate)
-    except PARSE_ERRORS as error:
-        raise MalformedMessage(f"The encrypted message is not readable CMS: {error}") from error
-    raise DecryptionFailed(failure)
-
-
-def _content_cipher(algorithm_der: bytes) -> tuple[ContentCipher, bytes | GcmParameters]:
-    """The content cipher and its parameters (IV, or GCM nonce and tag length)."""
-    common = enveloped_fast.cbc_by_prefix(algorithm_der)
-    if common is not None:
-        return common
-    algorithm = algos.EncryptionAlgorithm.load(algorithm_der)
-    oid_name = algorithm["algorithm"].native
-    cipher = CIPHERS_BY_OID.get(oid_name)
-    if cipher is None:
-        raise UnsupportedAlgorithm(f"The message is encrypted with {oid_name}, not supported.")
-    if cipher.gcm:
-        return cipher, GcmParameters.load(algorithm["parameters"].dump())
-    iv = algorithm["parameters"].native
-    if not isinstance(iv, bytes) or len(iv) != cipher.block_size:
-        raise MalformedMessage(f"The {cipher.name} initialisation vector is malformed.")
-    return cipher, iv
-
-
-def _key_trans_recipients(recipient_infos_der: bytes) -> list[cms.KeyTransRecipientInfo]:
-    """The RSA key-transport recipients; other kinds (key agreement, passwords) are skipped."""
-    infos = cms.RecipientInfos.load(recipient_infos_der)
-    return [info.chosen for info in infos if info.name == "ktri"]
+    encryption = enveloped_fast.content_encryption_by_prefix(
+        envelope.algorithm
+    ) or read_content_encryption(envelope.algorithm)
+    recipients = enveloped_fast.read_common_recipients(
+        envelope.recipient_infos, certificate
+    ) or read_recipients(envelope.recipient_infos)
+    for content_key, key_transport in _content_keys(recipients, key, certificate, encryption):
+        plaintext = decrypt_content(encryption, content_key, envelope)
+        if plaintext is not None:
+            return DecryptedContent(plaintext, encryption.cipher, key_transport)
+    raise DecryptionFailed(_decryption_failure(recipients, certificate))
 
 
 def _content_keys(
-    recipients: list[cms.KeyTransRecipientInfo],
+    recipients: tuple[RecipientView, ...],
     key: rsa.RSAPrivateKey,
     certificate: x509.Certificate | None,
-    key_size: int,
-) -> Iterator[tuple[bytes, bool]]:
+    encryption: ContentEncryption,
+) -> Iterator[tuple[bytes, KeyTransport]]:
     """Candidate content keys, from the recipients that name us first, then all the others."""
     for recipient in sorted(recipients, key=lambda r: not _names_us(r, key, certificate)):
         try:
-            scheme, oaep = _key_transport(recipient["key_encryption_algorithm"])
-            content_key = key.decrypt(recipient["encrypted_key"].native, scheme)
-        except (ValueError, As2Error, *PARSE_ERRORS):
+            scheme, key_transport = _key_transport(recipient)
+        except As2Error:  # an algorithm we lack: perhaps another recipient is for us
+            continue
+        try:
+            content_key = key.decrypt(recipient.encrypted_key, scheme)
+        except (ValueError, UnsupportedKeyType):  # not our key (or a hash OpenSSL refuses)
             continue
         # Implicit rejection (OpenSSL 3.2+) returns random bytes for a wrong key: check the size.
-        if len(content_key) == key_size:
-            yield content_key, oaep
+        if len(content_key) == encryption.cipher.key_size:
+            yield content_key, key_transport
 
 
 def _names_us(
-    recipient: cms.KeyTransRecipientInfo,
-    key: rsa.RSAPrivateKey,
-    certificate: x509.Certificate | None,
+    recipient: RecipientView, key: rsa.RSAPrivateKey, certificate: x509.Certificate | None
 ) -> bool:
     """Whether a recipient identifier names our certificate (or our key, by SKI)."""
-    rid = recipient["rid"]
     if certificate is not None:
-        return identifies(rid, certificate)
-    if rid.name == "subject_key_identifier":
+        return identifies(recipient.identifier, certificate)
+    if recipient.identifier.key_identifier is not None:
         public_key = key.public_key()
-        return rid.chosen.native == x509.SubjectKeyIdentifier.from_public_key(public_key).digest
+        ours = x509.SubjectKeyIdentifier.from_public_key(public_key).digest
+        return recipient.identifier.key_identifier == ours
     return False
 
 
-def _key_transport(
-    algorithm: cms.KeyEncryptionAlgorithm,
-) -> tuple[asym_padding.AsymmetricPadding, bool]:
-    """RSA padding for a KeyTransRecipientInfo: PKCS#1 v1.5 or OAEP with its parameters."""
-    name = algorithm["algorithm"].native
-    if name == "rsaes_pkcs1v15":
-        return asym_padding.PKCS1v15(), False
-    if name != "rsaes_oaep":
-        raise UnsupportedAlgorithm(f"The key transport algorithm {name} is not supported.")
-    parameters = algorithm["parameters"]
-    hash_algorithm = HASHES[digest_name_of(parameters["hash_algorithm"]["algorithm"].native)]()
-    mgf_hash = HASHES[
-        digest_name_of(parameters["mask_gen_algorithm"]["parameters"]["algorithm"].native)
-    ]()
-    label = parameters["p_source_algorithm"]["parameters"].native or None
+def _key_transport(recipient: RecipientView) -> tuple[asym_padding.AsymmetricPadding, KeyTransport]:
+    """RSA padding for a recipient: PKCS#1 v1.5 or OAEP with its parameters."""
+    if recipient.key_transport == "rsaes_pkcs1v15":
+        return asym_padding.PKCS1v15(), Pkcs1v15()
+    if recipient.key_transport != "rsaes_oaep" or recipient.oaep_hash is None:
+        raise UnsupportedAlgorithm(
+            f"The key transport algorithm {recipient.key_transport} is not supported."
+        )
+    digest = digest_of_oid(recipient.oaep_hash)
+    mask_digest = digest_of_oid(recipient.oaep_mask_hash or "")
     scheme = asym_padding.OAEP(
-        mgf=asym_padding.MGF1(mgf_hash), algorithm=hash_algorithm, label=label
+        mgf=asym_padding.MGF1(mask_digest.hash_algorithm()),
+        algorithm=digest.hash_algorithm(),
+        label=recipient.oaep_label,
     )
-    return scheme, True
+    return scheme, Oaep(digest)
 
 
 def _decryption_failure(
-    recipients: list[cms.KeyTransRecipientInfo], certificate: x509.Certificate | None
+    recipients: tuple[RecipientView, ...], certificate: x509.Certificate | None
 ) -> str:
     """One sentence for every way decryption can fail (no padding-oracle detail leaks out)."""
     if not recipients:
         return "The message is not encrypted for an RSA key, so our private key cannot open it."
-    named = "; ".join(describe_sid(recipient["rid"]) for recipient in recipients)
+    named = "; ".join(recipient.identifier.description for recipient in recipients)
     ours = f" Our certificate is {describe(certificate)}." if certificate is not None else ""
     return (
         "The message could not be decrypted with our private key: it is encrypted for "

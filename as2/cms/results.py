@@ -4,14 +4,16 @@ from dataclasses import dataclass, field
 
 from cryptography import x509
 
+from as2.algorithms import ContentCipher, Digest, KeyTransport, SignaturePadding
+
 
 @dataclass(frozen=True)
 class SignatureInfo:
     """What a verified signature tells: digest, signer, padding, and content if encapsulated."""
 
-    digest_algorithm: str
+    digest: Digest
     signer: x509.Certificate
-    pss: bool
+    padding: SignaturePadding | None  # None: an ECDSA signature
     content: bytes | None
     # The signed content's digest, checked against messageDigest (None without signed attributes):
     # the MIC over the same bytes reuses it. Derived, so left out of equality.
@@ -23,5 +25,5 @@ class DecryptedContent:
     """Decrypted bytes and how they were protected."""
 
     content: bytes
-    algorithm: str
-    oaep: bool
+    cipher: ContentCipher
+    key_transport: KeyTransport
