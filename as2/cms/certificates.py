@@ -55,9 +55,14 @@ def identifies(identifier: Identifier, certificate: x509.Certificate) -> bool:
     if identifier.serial != certificate.serial_number:
         return False
     # Byte equality is the common case; asn1crypto's comparison normalises string types and case.
-    return identifier.issuer == certificate.issuer.public_bytes() or (
+    return identifier.issuer == _issuer_der(certificate) or (
         identifier.issuer_key == issuer_key(certificate)
     )
+
+
+@lru_cache(maxsize=64)
+def _issuer_der(certificate: x509.Certificate) -> bytes:
+    return certificate.issuer.public_bytes()
 
 
 @lru_cache(maxsize=64)

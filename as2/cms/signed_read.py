@@ -6,6 +6,7 @@ errors are caught here, around the reading only: a bug in the checks stays a bug
 """
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from asn1crypto import cms, core
 
@@ -155,7 +156,9 @@ def _primitive(der: bytes, tag: int, name: str) -> bytes:
     return ber.contents(buf, element)
 
 
+@lru_cache(maxsize=64)
 def _oid_text(der: bytes) -> str | None:
+    """The dotted form of an OID's DER (cached: signatures name the same few types)."""
     try:
         return core.ObjectIdentifier.load(der).dotted
     except PARSE_ERRORS:
