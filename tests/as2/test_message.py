@@ -18,7 +18,6 @@ from as2 import (
     Recipient,
     Signer,
 )
-from as2.identifiers import quote_as2_id, unquote_as2_id
 
 PAYLOAD = b"ISA*00*          *00*\nGS*PO\r\nST*850\rSE*2\n"
 
@@ -125,15 +124,6 @@ def test_asynchronous_mdn_request_needs_its_url():
 def test_unknown_algorithm_is_unsupported():
     with pytest.raises(as2.UnsupportedAlgorithm):
         Digest.from_name("whirlpool")
-
-
-@pytest.mark.parametrize(
-    ("as2_id", "on_the_wire"),
-    [("AS2Server", "AS2Server"), ("AS2 Server", '"AS2 Server"'), ('say "hi"', '"say \\"hi\\""')],
-)
-def test_as2_ids_are_quoted_only_when_needed(as2_id, on_the_wire):
-    assert quote_as2_id(as2_id) == on_the_wire
-    assert unquote_as2_id(on_the_wire) == as2_id
 
 
 # --- What parse_message reports ---------------------------------------------------------------
