@@ -25,6 +25,7 @@ from as2.mime import (
     Headers,
     HeadersInput,
     MimeEntity,
+    TransferEncoding,
     build_entity,
     encode_transfer_encoding,
     entity_from_headers,
@@ -36,7 +37,6 @@ from as2.mime import (
 )
 from as2.smime import (
     PKCS7_MIME_TYPES,
-    TransferEncoding,
     cms_of,
     compute_mic,
     format_mic,

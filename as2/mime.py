@@ -256,7 +256,9 @@ def _cached_content_type(value: str) -> ContentType:
 def _split_outside_quotes(value: str, separator: str) -> list[str]:
     if '"' not in value:
         return value.split(separator)
-    pieces, current, quoted, escaped = [], [], False, False
+    pieces: list[str] = []
+    current: list[str] = []
+    quoted = escaped = False
     for char in value:
         if escaped:
             escaped = False

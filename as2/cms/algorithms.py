@@ -1,6 +1,7 @@
 """Algorithm identifiers as asn1crypto names them, digests, and the errors reading can raise."""
 
 from collections.abc import Iterable
+from typing import Any
 
 from asn1crypto import core
 from cryptography.exceptions import UnsupportedAlgorithm as UnsupportedKeyType
@@ -67,6 +68,14 @@ def digest_of_oid(oid_name: str) -> Digest:
         return Digest(oid_name.removesuffix("_rsa"))
     except ValueError:
         raise UnsupportedAlgorithm(f"The message uses the unsupported digest {oid_name}.") from None
+
+
+def der_of(value: Any) -> bytes:
+    """The DER of an asn1crypto value (asn1crypto publishes no type information)."""
+    der = value.dump()
+    if not isinstance(der, bytes):
+        raise TypeError(f"asn1crypto dumped {type(der).__name__}, not bytes")
+    return der
 
 
 def algorithm_encodings(

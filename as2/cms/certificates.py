@@ -74,8 +74,9 @@ def asn1_certificate(certificate: x509.Certificate) -> asn1_x509.Certificate:
 @lru_cache(maxsize=64)
 def issuer_key(certificate: x509.Certificate) -> str:
     """asn1crypto's normalised form of the certificate's issuer name."""
-    issuer: asn1_x509.Name = asn1_certificate(certificate)["tbs_certificate"]["issuer"]
-    return issuer.hashable
+    issuer = asn1_certificate(certificate)["tbs_certificate"]["issuer"]
+    hashable: str = issuer.hashable
+    return hashable
 
 
 @lru_cache(maxsize=64)

@@ -100,8 +100,8 @@ def decrypt_content(
     else:
         if total == 0 or total % cipher.block_size or encryption.iv is None:
             raise MalformedMessage("The encrypted content is not a whole number of cipher blocks.")
-        decryptor = Cipher(cipher_algorithm(cipher, content_key), modes.CBC(encryption.iv))
-        decryptor = decryptor.decryptor()
+        cbc = Cipher(cipher_algorithm(cipher, content_key), modes.CBC(encryption.iv))
+        decryptor = cbc.decryptor()
     output = bytearray(total + cipher.block_size)
     written = _update_into(decryptor, chunks, output)
     try:

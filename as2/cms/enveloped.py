@@ -24,6 +24,7 @@ from as2.cms.algorithms import (
     GCM_NONCE_SIZE,
     GCM_TAG_SIZE,
     cipher_algorithm,
+    der_of,
     digest_of_oid,
 )
 from as2.cms.certificates import identifies, issuer_and_serial_der
@@ -74,16 +75,10 @@ def _cbc_encrypt(cipher: ContentCipher, key: bytes, data: bytes) -> tuple[bytes,
         encryptor.update(data),
         encryptor.update(bytes([pad]) * pad) + encryptor.finalize(),
     ]
-    algorithm_der = algos.EncryptionAlgorithm(
-        {"algorithm": CIPHER_OIDS[cipher], "parameters": iv}
-    ).dump()
+    algorithm_der = der_of(
+        algos.EncryptionAlgorithm({"algorithm": CIPHER_OIDS[cipher], "parameters": iv})
+    )
     return algorithm_der, ciphertext
-
-
-class _GcmParameters(core.Sequence):
-    """GCMParameters of RFC 5084: the nonce and the tag length."""
-
-    _fields = [("aes_nonce", core.OctetString), ("aes_icvlen", core.Integer, {"default": 12})]
 
 
 def _gcm_encrypt(
@@ -93,11 +88,11 @@ def _gcm_encrypt(
     nonce = os.urandom(GCM_NONCE_SIZE)
     encryptor = Cipher(algorithms.AES(key), modes.GCM(nonce)).encryptor()
     ciphertext = [encryptor.update(data), encryptor.finalize()]
-    parameters = _GcmParameters({"aes_nonce": nonce, "aes_icvlen": GCM_TAG_SIZE})
-    algorithm_der = algos.EncryptionAlgorithm(
-        {"algorithm": CIPHER_OIDS[cipher], "parameters": parameters}
-    ).dump()
-    return algorithm_der, ciphertext, encryptor.tag
+    # GCMParameters (RFC 5084): the nonce, and the tag length (12 unless said otherwise).
+    tag_length = ber.encode(ber.INTEGER, GCM_TAG_SIZE.to_bytes(1, "big"))
+    parameters = ber.encode(ber.SEQUENCE, ber.encode(ber.OCTET_STRING, nonce), tag_length)
+    oid = der_of(algos.EncryptionAlgorithmId(CIPHER_OIDS[cipher]))
+    return ber.encode(ber.SEQUENCE, oid, parameters), ciphertext, encryptor.tag
 
 
 def _recipient_infos(
@@ -133,9 +128,9 @@ def _padding(key_transport: KeyTransport) -> asym_padding.AsymmetricPadding:
 def _key_transport_der(key_transport: KeyTransport) -> bytes:
     """rsaEncryption with NULL parameters, or RSAES-OAEP with its digest for hash and MGF1."""
     if not isinstance(key_transport, Oaep):
-        return cms.KeyEncryptionAlgorithm(
-            {"algorithm": "rsaes_pkcs1v15", "parameters": core.Null()}
-        ).dump()
+        return der_of(
+            cms.KeyEncryptionAlgorithm({"algorithm": "rsaes_pkcs1v15", "parameters": core.Null()})
+        )
     # RFC 4055 parameters; the digests' own parameters absent, as openssl writes them.
     name = key_transport.digest.value
     parameters = algos.RSAESOAEPParams(
@@ -144,7 +139,7 @@ def _key_transport_der(key_transport: KeyTransport) -> bytes:
             "mask_gen_algorithm": {"algorithm": "mgf1", "parameters": {"algorithm": name}},
         }
     )
-    return cms.KeyEncryptionAlgorithm({"algorithm": "rsaes_oaep", "parameters": parameters}).dump()
+    return der_of(cms.KeyEncryptionAlgorithm({"algorithm": "rsaes_oaep", "parameters": parameters}))
 
 
 # --- Decrypting ------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from as2 import ber
 from as2.algorithms import Digest, Pkcs1v15, Pss, SignaturePadding
 from as2.cms import signed_fast
-from as2.cms.algorithms import digest, digest_of_oid
+from as2.cms.algorithms import der_of, digest, digest_of_oid
 from as2.cms.certificates import Identifier, identifies, issuer_and_serial_der
 from as2.cms.content_info import DATA_OID, content_info_der
 from as2.cms.descriptions import describe
@@ -90,16 +90,16 @@ def sign(data: bytes, signer: Signer, *, signed_attributes: bool = True) -> byte
 @lru_cache(maxsize=16)
 def _digest_algorithm_der(name: Digest) -> bytes:
     """DER DigestAlgorithmIdentifier, parameters absent (RFC 5754)."""
-    return algos.DigestAlgorithm({"algorithm": name.value}).dump()
+    return der_of(algos.DigestAlgorithm({"algorithm": name.value}))
 
 
 @lru_cache(maxsize=16)
 def _signature_algorithm_der(name: Digest, pss: bool) -> bytes:
     """The SignerInfo signatureAlgorithm: rsaEncryption (as openssl writes it) or RSASSA-PSS."""
     if not pss:
-        return algos.SignedDigestAlgorithm(
-            {"algorithm": "rsassa_pkcs1v15", "parameters": core.Null()}
-        ).dump()
+        return der_of(
+            algos.SignedDigestAlgorithm({"algorithm": "rsassa_pkcs1v15", "parameters": core.Null()})
+        )
     parameters = algos.RSASSAPSSParams(
         {
             "hash_algorithm": {"algorithm": name.value},
@@ -107,7 +107,9 @@ def _signature_algorithm_der(name: Digest, pss: bool) -> bytes:
             "salt_length": name.hash_algorithm().digest_size,
         }
     )
-    return algos.SignedDigestAlgorithm({"algorithm": "rsassa_pss", "parameters": parameters}).dump()
+    return der_of(
+        algos.SignedDigestAlgorithm({"algorithm": "rsassa_pss", "parameters": parameters})
+    )
 
 
 def _signed_attributes(message_digest: bytes) -> list[bytes]:
@@ -134,7 +136,7 @@ def _signing_time(now: datetime) -> bytes:
 
 def verify(
     signature: bytes,
-    data: bytes | None,
+    data: bytes | memoryview | None,
     *,
     certificates: list[x509.Certificate] | None = None,
 ) -> SignatureInfo:
@@ -239,10 +241,13 @@ def _verify_with(
 ) -> None:
     """Verify with the signer's public key; raises InvalidSignature."""
     public_key = signer.public_key()
+    # Signed attributes (nearly always) are small bytes; without them the content itself is
+    # signed, and may be a view into a large message: copied only then.
+    data = signed_bytes if isinstance(signed_bytes, bytes) else bytes(signed_bytes)
     if isinstance(public_key, rsa.RSAPublicKey) and scheme is not None:
-        public_key.verify(signature, signed_bytes, scheme, hash_algorithm)
+        public_key.verify(signature, data, scheme, hash_algorithm)
     elif isinstance(public_key, ec.EllipticCurvePublicKey) and scheme is None:
-        public_key.verify(signature, signed_bytes, ec.ECDSA(hash_algorithm))
+        public_key.verify(signature, data, ec.ECDSA(hash_algorithm))
     else:
         raise SignatureInvalid(
             f"The signature algorithm does not fit the key of {describe(signer)}."

@@ -160,6 +160,7 @@ def _primitive(der: bytes, tag: int, name: str) -> bytes:
 def _oid_text(der: bytes) -> str | None:
     """The dotted form of an OID's DER (cached: signatures name the same few types)."""
     try:
-        return core.ObjectIdentifier.load(der).dotted
+        dotted: str = core.ObjectIdentifier.load(der).dotted
+        return dotted
     except PARSE_ERRORS:
         return None
