@@ -180,6 +180,8 @@ DIFFERENTIAL = settings(
 def mutated(draw: st.DrawFn, samples: list[bytes]) -> bytes:
     data = bytearray(draw(st.sampled_from(samples)))
     for _ in range(draw(st.integers(1, 3))):
+        if not data:
+            data += draw(st.binary(min_size=1, max_size=8))
         position = draw(st.integers(0, len(data) - 1))
         kind = draw(st.sampled_from(["flip", "set", "truncate", "insert", "delete"]))
         if kind == "flip":
