@@ -16,7 +16,6 @@ from as2.exceptions import (
 
 _ZLIB_ALGORITHM = cms.CompressionAlgorithm({"algorithm": "zlib"}).dump()
 
-
 _ZLIB_OID = cms.CompressionAlgorithmId("zlib").contents
 
 

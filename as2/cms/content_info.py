@@ -3,9 +3,7 @@
 from asn1crypto import cms
 
 from as2 import ber
-from as2.exceptions import (
-    MalformedMessage,
-)
+from as2.exceptions import MalformedMessage
 
 _CONTENT_TYPE_NAMES = {
     "signed_data": "signed-data",
@@ -14,14 +12,11 @@ _CONTENT_TYPE_NAMES = {
     "compressed_data": "compressed-data",
 }
 
-
 CONTENT_TYPES_BY_DER = {
     cms.ContentType(oid_name).contents: name for oid_name, name in _CONTENT_TYPE_NAMES.items()
 }
 
-
 DATA_OID = cms.ContentType("data").dump()
-
 
 SIGNED_DATA_OID = cms.ContentType("signed_data").contents
 

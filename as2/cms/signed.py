@@ -42,9 +42,7 @@ from as2.exceptions import (
 
 _SIGNING_TIME_OID = cms.CMSAttributeType("signing_time").dump()
 
-
 _MESSAGE_DIGEST_OID = cms.CMSAttributeType("message_digest").dump()
-
 
 _CONTENT_TYPE_ATTRIBUTE = cms.CMSAttribute({"type": "content_type", "values": ["data"]}).dump()
 

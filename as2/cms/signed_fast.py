@@ -31,15 +31,15 @@ _RSA_SIGNATURE_ALGORITHMS_BY_DER = algorithm_encodings(
 )
 # asn1crypto names attributes by OID, and reads a non-minimal OID encoding as the same name:
 # only these exact encodings are taken here, so none can stand in for messageDigest unseen.
+# Each with the tags its values may have, as asn1crypto's spec for it accepts them.
 _ATTRIBUTE_TYPES_BY_DER = {
-    cms.CMSAttributeType(name).dump(): cms.CMSAttributeType(name).dotted
-    for name in (
-        "content_type",
-        "message_digest",
-        "signing_time",
-        "smime_capabilities",
-        "encrypt_key_pref",
-        "cms_algorithm_protection",
+    cms.CMSAttributeType(name).dump(): (cms.CMSAttributeType(name).dotted, tags)
+    for name, tags in (
+        ("content_type", {ber.OID}),
+        ("message_digest", {ber.OCTET_STRING}),
+        ("signing_time", {0x17, 0x18}),  # UTCTime, GeneralizedTime
+        ("smime_capabilities", {ber.SEQUENCE}),
+        ("cms_algorithm_protection", {ber.SEQUENCE}),
     )
 }
 _SIGNER_INFO_LAYOUTS = {
@@ -86,13 +86,13 @@ def _read(buf: memoryview, certificates: list[x509.Certificate]) -> SignedDataVi
     signer = _read_signer(buf, signer_infos[0], certificates)
     if signer is None:
         return None
-    embedded = items[3] if items[3].tag == ber.CONTEXT_0 else None
+    embedded = [] if items[3].tag != ber.CONTEXT_0 else list(ber.children(buf, items[3]))
+    if any(choice.tag != ber.SEQUENCE for choice in embedded):
+        return None  # attribute certificates or garbage: the asn1crypto reader judges them
     return SignedDataView(
         content_type=DATA,
         content=None,
-        certificates=()
-        if embedded is None
-        else tuple(ber.raw(buf, c) for c in ber.children(buf, embedded) if c.tag == ber.SEQUENCE),
+        certificates=tuple(ber.raw(buf, certificate) for certificate in embedded),
         signers=(signer,),
     )
 
@@ -126,14 +126,18 @@ def _read_signer(
 def _read_attributes(
     buf: memoryview, attributes: ber.Element
 ) -> tuple[SignedAttribute, ...] | None:
-    """Signed attributes of well-known types; None when one is of another type."""
+    """Signed attributes of well-known types with values of the expected tags; None otherwise."""
     found = []
     for attribute in ber.children(buf, attributes):
         parts = ber.children_tagged(buf, attribute, ber.OID, ber.SET)
-        oid = None if parts is None else _ATTRIBUTE_TYPES_BY_DER.get(ber.raw(buf, parts[0]))
-        if attribute.tag != ber.SEQUENCE or parts is None or oid is None:
+        known = None if parts is None else _ATTRIBUTE_TYPES_BY_DER.get(ber.raw(buf, parts[0]))
+        if attribute.tag != ber.SEQUENCE or parts is None or known is None:
             return None
-        found.append((oid, tuple(ber.raw(buf, value) for value in ber.children(buf, parts[1]))))
+        oid, tags = known
+        values = list(ber.children(buf, parts[1]))
+        if any(value.tag not in tags for value in values):
+            return None
+        found.append((oid, tuple(ber.raw(buf, value) for value in values)))
     return tuple(found)
 
 

@@ -9,7 +9,8 @@ import pytest
 from asn1crypto import cms as asn1_cms
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
-from hypothesis import HealthCheck, given, settings
+from cryptography.hazmat.primitives.serialization import Encoding
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from as2 import ContentCipher, Digest, Oaep, Recipient, Signer, cms
@@ -213,8 +214,25 @@ def _with_fast_readers_off(monkeypatch: pytest.MonkeyPatch, run) -> tuple:
         return _outcome(run)
 
 
+def _retagged_certificate(signature: bytes, tag: int) -> bytes:
+    """`signature` with its embedded certificate's SEQUENCE tag replaced by `tag`."""
+    position = signature.index(OURS.certificate.public_bytes(Encoding.DER))
+    return signature[:position] + bytes([tag]) + signature[position + 1 :]
+
+
+def _retagged_signing_time(signature: bytes, tag: int) -> bytes:
+    """`signature` with its signingTime value's tag (UTCTime) replaced by `tag`."""
+    signing_time_type = bytes.fromhex("06092a864886f70d010905")  # OID 1.2.840.113549.1.9.5
+    position = signature.index(signing_time_type) + len(signing_time_type) + 2  # past SET header
+    assert signature[position] == 0x17
+    return signature[:position] + bytes([tag]) + signature[position + 1 :]
+
+
 @DIFFERENTIAL
 @given(signature=mutated(SIGNATURES))
+@example(signature=_retagged_certificate(SIGNATURES[0], 0x31))  # the ber.py reader skipped it
+@example(signature=_retagged_certificate(SIGNATURES[0], 0xA1))  # an attribute certificate
+@example(signature=_retagged_signing_time(SIGNATURES[0], 0xC0))  # a signingTime not a Time
 def test_mutated_signatures_read_and_verify_alike(signature):
     fast = signed_fast.read_common_signed_data(signature, [OURS.certificate, PARTNER.certificate])
     if fast is not None:
