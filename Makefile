@@ -30,9 +30,13 @@ test: $(VENV)/.test-installed
 	$(MAKE) lint
 	scripts/run-tests
 
+# mypy: as2/ is strict. certificates/keystore.py (strict) and */services.py, */selectors.py
+# (untyped definitions refused) are configured in pyproject.toml but join this command only
+# once they pass: they are being reworked.
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	$(BIN)/mypy as2 partnerships/validators.py
 
 bench: $(VENV)/.test-installed
 	$(BIN)/python bench/engine.py

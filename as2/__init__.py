@@ -1,5 +1,46 @@
-"""Pure-Python AS2 engine: MIME, CMS and MDN over bytes; no Django, no I/O."""
+"""Pure-Python AS2 engine (RFC 4130): MIME, CMS and MDN over bytes; no Django, no I/O.
 
+=========================================  ================================================
+Call                                       Returns / raises
+=========================================  ================================================
+``build_message(payload, *, filename,``    ``OutboundMessage`` (headers, body, expected MIC);
+``content_type, sender, receiver,``        ValueError for bad arguments,
+``subject, signer=, recipient=,``          ``UnsupportedAlgorithm``
+``compress=, transfer_encoding=, mdn=)``
+``parse_message(headers, body, *,``        ``InboundMessage`` (payload, what protected it,
+``keys=ReceiverKeys(...),``                the MIC to return); only ``As2Error`` subclasses,
+``require_encryption=,``                   each naming its MDN disposition
+``require_signature=, max_payload_size=)``
+``read_envelope(headers)``                 ``Envelope``: IDs and the MDN request, even when
+                                           the body cannot be read
+``build_mdn(*, original, error=,``         ``OutboundMdn``
+``warning=, signer=)``
+``parse_mdn(headers, body, *,``            ``InboundMdn``; ``.proves_delivery`` only when
+``partner_certificates=, expected_mic=,``  processed and ``mic_check is MicCheck.MATCHED``
+``expected_message_id=,``
+``require_signature=)``
+``disposition_for(error)``                 the Disposition field for an error (or success)
+``check_as2_id(value)``                    the AS2 ID rule (RFC 4130 section 6.2)
+=========================================  ================================================
+
+Values: ``Digest`` and ``ContentCipher`` (enums; ``Digest.from_name("SHA-256")`` reads any
+spelling), ``Pkcs1v15`` / ``Pss`` (signature padding), ``Pkcs1v15`` / ``Oaep(Digest)`` (key
+transport), ``Signer(key, certificate, digest, padding)``, ``Recipient(certificate, cipher,
+key_transport)``, ``ReceiverKeys(key, certificate, partner_certificates)``,
+``MdnRequest(mode, signed, digest_algorithms, url, to)``, ``Compression``, ``MdnMode``,
+``TransferEncoding``, ``MicCheck``.
+"""
+
+from as2.algorithms import (
+    ContentCipher,
+    Digest,
+    KeyTransport,
+    Oaep,
+    Pkcs1v15,
+    Pss,
+    SignaturePadding,
+)
+from as2.credentials import ReceiverKeys, Recipient, Signer
 from as2.exceptions import (
     As2Error,
     DecompressionFailed,
@@ -12,36 +53,55 @@ from as2.exceptions import (
     UnknownPartner,
     UnsupportedAlgorithm,
 )
-from as2.mdn import InboundMdn, OutboundMdn, build_mdn, disposition_for, parse_mdn
+from as2.identifiers import check_as2_id
+from as2.mdn import InboundMdn, MicCheck, OutboundMdn, build_mdn, disposition_for, parse_mdn
 from as2.message import (
+    Compression,
     Envelope,
     InboundMessage,
+    MdnMode,
     MdnRequest,
     OutboundMessage,
     build_message,
     parse_message,
     read_envelope,
 )
+from as2.mime import TransferEncoding
 
 __all__ = [
     "As2Error",
+    "Compression",
+    "ContentCipher",
     "DecompressionFailed",
     "DecryptionFailed",
+    "Digest",
     "Envelope",
     "InboundMdn",
     "InboundMessage",
     "InsufficientSecurity",
     "IntegrityCheckFailed",
+    "KeyTransport",
     "MalformedMessage",
     "MdnInvalid",
+    "MdnMode",
     "MdnRequest",
+    "MicCheck",
+    "Oaep",
     "OutboundMdn",
     "OutboundMessage",
+    "Pkcs1v15",
+    "Pss",
+    "ReceiverKeys",
+    "Recipient",
     "SignatureInvalid",
+    "SignaturePadding",
+    "Signer",
+    "TransferEncoding",
     "UnknownPartner",
     "UnsupportedAlgorithm",
     "build_mdn",
     "build_message",
+    "check_as2_id",
     "disposition_for",
     "parse_mdn",
     "parse_message",

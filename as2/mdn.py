@@ -2,30 +2,33 @@
 
 from __future__ import annotations
 
+import dataclasses
 import email.utils
+import enum
 import hmac
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from as2 import cms
+from as2.algorithms import Digest
+from as2.credentials import Signer
 from as2.exceptions import As2Error, InsufficientSecurity, MalformedMessage, MdnInvalid
+from as2.identifiers import quote_as2_id, unquote_as2_id
 from as2.message import (
     AS2_VERSION,
-    DEFAULT_MIC_ALGORITHM,
     EDIINT_FEATURES,
     Envelope,
     InboundMessage,
     make_message_id,
-    quote_as2_id,
-    unquote_as2_id,
 )
 from as2.mime import (
     Body,
     Headers,
     HeadersInput,
     MimeEntity,
+    TransferEncoding,
     build_entity,
     build_multipart,
     entity_from_headers,
@@ -52,6 +55,15 @@ def disposition_for(error: As2Error | None = None, *, warning: str | None = None
     return f"{ACTION_MODE}; processed"
 
 
+class MicCheck(enum.Enum):
+    """What the receipt's Received-Content-MIC says about the content the partner got."""
+
+    MATCHED = "matched"  # the MIC we expected: the partner got our content intact
+    MISMATCHED = "mismatched"  # another MIC: the content changed on the way
+    MISSING = "missing"  # no MIC: peers answer so for messages they could not open
+    NOT_CHECKED = "not-checked"  # no MIC expected, or one in another digest than we asked
+
+
 @dataclass(frozen=True, slots=True)
 class OutboundMdn:
     """A built MDN: return ``body`` with ``headers`` (sync) or POST them (async)."""
@@ -61,7 +73,7 @@ class OutboundMdn:
     body: bytes
     disposition: str
     mic: str | None
-    signed: str | None  # digest algorithm of the signature, or None when unsigned
+    signed: Digest | None  # the signature's digest, or None when unsigned
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,9 +91,9 @@ class InboundMdn:
     disposition_type: str  # "processed" or "failed", lower case
     modifier: str | None  # "error: authentication-failed", "warning: ...", or None
     mic: str | None  # "<base64>, sha-256"
-    mic_algorithm: str | None
-    mic_matches: bool | None  # None: nothing to compare (no MIC, or another algorithm)
-    signed: str | None
+    mic_algorithm: Digest | None
+    mic_check: MicCheck
+    signed: Digest | None
     signer: x509.Certificate | None
     text: str
 
@@ -90,6 +102,13 @@ class InboundMdn:
         """Processed without error or failure (warnings count as success)."""
         kind = (self.modifier or "").partition(":")[0].strip()
         return self.disposition_type == "processed" and kind not in ("error", "failure")
+
+    @property
+    def proves_delivery(self) -> bool:
+        """Whether the receipt proves our content arrived intact (RFC 4130 section 7.3): it says
+        processed without error AND carries the MIC we expected. A processed MDN without a MIC
+        proves nothing."""
+        return self.successful and self.mic_check is MicCheck.MATCHED
 
 
 # --- Building --------------------------------------------------------------------------------
@@ -100,19 +119,17 @@ def build_mdn(
     original: InboundMessage | Envelope,
     error: As2Error | None = None,
     warning: str | None = None,
-    sign_key: rsa.RSAPrivateKey | None = None,
-    sign_certificate: x509.Certificate | None = None,
-    pss: bool = False,
+    signer: Signer | None = None,
     reporting_ua: str = REPORTING_UA,
     text: str | None = None,
     message_id: str | None = None,
     domain: str = "serverless-as2",
 ) -> OutboundMdn:
-    """The MDN answering ``original``: signed when it asked for that and a key is given.
+    """The MDN answering ``original``: signed when it asked for that and a signer is given.
 
     Pass the InboundMessage after a successful parse, or the Envelope (``read_envelope``) with
     the ``error`` parse_message raised. The signature uses the first requested micalg the
-    engine supports, else SHA-256.
+    engine signs with, else the signer's digest.
     """
     mic = original.mic if isinstance(original, InboundMessage) else None
     disposition = disposition_for(error, warning=warning)
@@ -122,28 +139,17 @@ def build_mdn(
     request = original.mdn_request
     layer: tuple[list[tuple[str, str]], Body] = report
     signed = None
-    if (
-        sign_key is not None
-        and sign_certificate is not None
-        and (request is None or request.signed)
-    ):
-        signed = _mdn_digest(request.digest_algorithms if request else ())
+    if signer is not None and (request is None or request.signed):
+        requested = request.digest_algorithms if request else ()
+        signed = next((digest for digest in requested if digest.can_sign), signer.digest)
         layer = signed_fields(
             build_entity(*report),
-            key=sign_key,
-            certificate=sign_certificate,
-            digest_algorithm=signed,
-            pss=pss,
-            transfer_encoding="base64",
+            dataclasses.replace(signer, digest=signed),
+            transfer_encoding=TransferEncoding.BASE64,
         )
     message_id = message_id or make_message_id(domain)
     headers = _mdn_headers(original, message_id) | dict(layer[0])
     return OutboundMdn(message_id, headers, join_body(layer[1]), disposition, mic, signed)
-
-
-def _mdn_digest(requested: tuple[str, ...]) -> str:
-    """The first requested micalg we sign with (never MD5), else SHA-256."""
-    return next((name for name in requested if name in cms.SIGN_ALGORITHMS), DEFAULT_MIC_ALGORITHM)
 
 
 def _mdn_headers(original: InboundMessage | Envelope, message_id: str) -> dict[str, str]:
@@ -224,19 +230,20 @@ def parse_mdn(
     headers: HeadersInput | Headers,
     body: bytes,
     *,
-    verify_certificates: list[x509.Certificate] | None = None,
+    partner_certificates: Sequence[x509.Certificate] | None = None,
     expected_mic: str | None = None,
     expected_message_id: str | None = None,
     require_signature: bool = False,
 ) -> InboundMdn:
     """Verify and read an MDN; compare its MIC with ``expected_mic`` when given.
 
-    ``verify_certificates=None`` checks a signature against the certificate it embeds only.
+    ``partner_certificates=None`` checks a signature against the certificate it embeds only.
     Raises MdnInvalid, SignatureInvalid, InsufficientSecurity or UnsupportedAlgorithm.
     """
     fields = Headers.of(headers)
     try:
-        report, signature = _unwrap_report(fields, body, verify_certificates)
+        trusted = None if partner_certificates is None else list(partner_certificates)
+        report, signature = _unwrap_report(fields, body, trusted)
         parts = split_multipart(report)
     except MalformedMessage as exc:
         raise MdnInvalid(f"The MDN is not well-formed: {exc}") from exc
@@ -311,8 +318,8 @@ def _inbound_mdn(
         modifier=modifier,
         mic=mic,
         mic_algorithm=mic_algorithm,
-        mic_matches=_mic_matches(mic, expected_mic),
-        signed=signature.digest_algorithm if signature else None,
+        mic_check=_mic_check(mic, expected_mic),
+        signed=signature.digest if signature else None,
         signer=signature.signer if signature else None,
         text=_human_text(parts),
     )
@@ -330,7 +337,7 @@ def _split_disposition(value: str) -> tuple[str, str | None]:
     return disposition_type.strip().lower(), modifier.strip() or None
 
 
-def _read_mic(value: str | None) -> tuple[str | None, str | None]:
+def _read_mic(value: str | None) -> tuple[str | None, Digest | None]:
     if not value:
         return None, None
     try:
@@ -340,17 +347,21 @@ def _read_mic(value: str | None) -> tuple[str | None, str | None]:
     return format_mic(digest, algorithm), algorithm
 
 
-def _mic_matches(mic: str | None, expected: str | None) -> bool | None:
-    if mic is None or expected is None:
-        return None
+def _mic_check(mic: str | None, expected: str | None) -> MicCheck:
+    if mic is None:
+        return MicCheck.MISSING
+    if expected is None:
+        return MicCheck.NOT_CHECKED
     try:
         digest, algorithm = parse_mic(mic)
         expected_digest, expected_algorithm = parse_mic(expected)
     except As2Error:
-        return False
+        return MicCheck.MISMATCHED
     if algorithm != expected_algorithm:
-        return None
-    return hmac.compare_digest(digest, expected_digest)
+        return MicCheck.NOT_CHECKED
+    if hmac.compare_digest(digest, expected_digest):
+        return MicCheck.MATCHED
+    return MicCheck.MISMATCHED
 
 
 def _recipient(value: str | None) -> str | None:

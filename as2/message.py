@@ -3,27 +3,29 @@
 from __future__ import annotations
 
 import email.utils
+import enum
 import re
 import secrets
 import time
 from dataclasses import dataclass
-from typing import Literal
 
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from as2 import cms
+from as2.algorithms import ContentCipher, Digest, KeyTransport, SignaturePadding
+from as2.credentials import ReceiverKeys, Recipient, Signer
 from as2.exceptions import (
-    As2Error,
     DecryptionFailed,
     InsufficientSecurity,
     MalformedMessage,
 )
+from as2.identifiers import quote_as2_id, unquote_as2_id
 from as2.mime import (
     Body,
     Headers,
     HeadersInput,
     MimeEntity,
+    TransferEncoding,
     build_entity,
     encode_transfer_encoding,
     entity_from_headers,
@@ -35,11 +37,9 @@ from as2.mime import (
 )
 from as2.smime import (
     PKCS7_MIME_TYPES,
-    TransferEncoding,
     cms_of,
     compute_mic,
     format_mic,
-    micalg_name,
     pkcs7_mime_fields,
     signed_fields,
     supported_digest,
@@ -50,27 +50,41 @@ AS2_VERSION = "1.2"
 # RFC 6017 feature tokens we honour: retries reuse the Message-ID and duplicates are detected.
 EDIINT_FEATURES = "AS2-Reliability"
 DEFAULT_MAX_PAYLOAD_SIZE = 512 * 1024 * 1024
-DEFAULT_MIC_ALGORITHM = "sha256"
+DEFAULT_MIC_ALGORITHM = Digest.SHA256
 # Real messages have at most encryption, signature and compression: 3 layers, plus slack.
 MAX_LAYERS = 6
-AS2_ID_MAX_LENGTH = 128
 
-CompressOrder = Literal["none", "before-signing", "after-signing"]
-MdnMode = Literal["none", "sync", "async"]
-# The MIME headers of the outermost entity travel as HTTP headers; the MIC over an unsigned,
-# unencrypted message is over these (in this order) and the body.
-ENTITY_HEADERS = ("Content-Type", "Content-Transfer-Encoding", "Content-Disposition")
+
+class Compression(enum.StrEnum):
+    """Whether and where a message is compressed (RFC 5402: before or after signing)."""
+
+    NONE = "none"
+    BEFORE_SIGNING = "before-signing"
+    AFTER_SIGNING = "after-signing"
+
+
+class MdnMode(enum.StrEnum):
+    """How the receipt travels: in the HTTP response (sync) or in a later POST (async)."""
+
+    SYNC = "sync"
+    ASYNC = "async"
 
 
 @dataclass(frozen=True, slots=True)
 class MdnRequest:
-    """What receipt the sender asked for (Disposition-Notification-To and options)."""
+    """A receipt request (Disposition-Notification-To and its options): the one we send, or the
+    one a partner sent."""
 
-    mode: Literal["sync", "async"]
-    signed: bool
-    digest_algorithms: tuple[str, ...]  # normalised, in the sender's order of preference
-    url: str | None  # where to POST an async MDN
-    to: str  # the Disposition-Notification-To value
+    mode: MdnMode = MdnMode.SYNC
+    signed: bool = True
+    # In order of preference; empty when sending: the signature's digest, else SHA-256.
+    digest_algorithms: tuple[Digest, ...] = ()
+    url: str | None = None  # where to POST an async MDN
+    to: str | None = None  # the Disposition-Notification-To value; None when sending: the sender
+
+    def __post_init__(self) -> None:
+        if self.mode is MdnMode.ASYNC and not self.url:
+            raise ValueError("an asynchronous MDN request needs the url to post it to")
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +106,7 @@ class OutboundMessage:
     headers: dict[str, str]
     body: bytes
     mic: str  # "<base64>, sha-256"
-    mic_algorithm: str  # normalised: "sha256"
+    mic_algorithm: Digest
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,14 +120,14 @@ class InboundMessage:
     payload: bytes
     filename: str | None
     content_type: str
-    encrypted: str | None  # content-encryption algorithm, e.g. "aes256", or None
-    oaep: bool
-    signed: str | None  # digest algorithm of the signature, e.g. "sha256", or None
-    pss: bool
-    compressed: CompressOrder
+    encrypted: ContentCipher | None
+    key_transport: KeyTransport | None  # how the content key came, when encrypted
+    signed: Digest | None  # the signature's digest, when signed
+    signature_padding: SignaturePadding | None  # None: unsigned, or an ECDSA signature
+    compressed: Compression
     signer: x509.Certificate | None
     mic: str  # "<base64>, sha-256": what the MDN's Received-Content-MIC must say
-    mic_algorithm: str
+    mic_algorithm: Digest
     mdn_request: MdnRequest | None
 
 
@@ -128,85 +142,60 @@ def build_message(
     sender: str,
     receiver: str,
     subject: str,
-    sign_key: rsa.RSAPrivateKey | None = None,
-    sign_certificate: x509.Certificate | None = None,
-    digest_algorithm: str = "sha256",
-    pss: bool = False,
-    encrypt_certificate: x509.Certificate | None = None,
-    encrypt_algorithm: str = "aes256",
-    oaep: bool = False,
-    compress: CompressOrder = "none",
-    content_transfer_encoding: TransferEncoding = "binary",
-    mdn_mode: MdnMode = "sync",
-    mdn_signed: bool = True,
-    mdn_digest_algorithm: str | None = None,
-    mdn_to: str | None = None,
-    async_mdn_url: str | None = None,
+    signer: Signer | None = None,
+    recipient: Recipient | None = None,
+    compress: Compression = Compression.NONE,
+    transfer_encoding: TransferEncoding = TransferEncoding.BINARY,
+    mdn: MdnRequest | None = MdnRequest(),
     message_id: str | None = None,
     domain: str = "serverless-as2",
 ) -> OutboundMessage:
     """Build an AS2 message: compress, sign, encrypt as asked; headers, body and expected MIC.
 
-    ``mdn_digest_algorithm`` defaults to ``digest_algorithm``. Invalid arguments raise
-    ValueError; algorithms the engine lacks raise UnsupportedAlgorithm.
+    ``mdn=None`` asks for no receipt. Invalid arguments raise ValueError; algorithms the
+    engine lacks raise UnsupportedAlgorithm.
     """
-    _check_build_arguments(sign_key, sign_certificate, compress, mdn_mode, async_mdn_url)
-    signing = sign_key is not None
-    digest_algorithm = cms.normalise_digest_name(digest_algorithm)
-    mdn_algorithm = cms.normalise_digest_name(mdn_digest_algorithm or digest_algorithm)
-    mic_algorithm = digest_algorithm if signing else mdn_algorithm
-    message_id = message_id or make_message_id(domain)
-    headers = _as2_headers(sender=sender, receiver=receiver, subject=subject, message_id=message_id)
-    headers |= _mdn_request_headers(
-        mdn_mode, mdn_signed, mdn_algorithm, mdn_to, async_mdn_url, sender
-    )
-    layer = _payload_layer(payload, filename, content_type, content_transfer_encoding)
-    if compress == "before-signing" or (compress == "after-signing" and not signing):
-        layer = _cms_layer(cms.compress(build_entity(*layer)), content_transfer_encoding)
-    mic: str | None = None
-    if signing:
-        entity = build_entity(*layer)
-        mic = compute_mic(entity, mic_algorithm)  # RFC 4130 7.3.1: the signed entity
-        layer = signed_fields(
-            entity,
-            key=sign_key,
-            certificate=sign_certificate,  # type: ignore[arg-type]
-            digest_algorithm=digest_algorithm,
-            pss=pss,
-            transfer_encoding=content_transfer_encoding,
-        )
-        if compress == "after-signing":
-            layer = _cms_layer(cms.compress(build_entity(*layer)), content_transfer_encoding)
-    if encrypt_certificate is not None:
-        entity = build_entity(*layer)
-        del layer  # the signed pieces can go before the ciphertext is made (20 MB payloads)
-        mic = mic or compute_mic(entity, mic_algorithm)  # unsigned: the entity we encrypt
-        der = cms.encrypt(
-            entity, certificate=encrypt_certificate, algorithm=encrypt_algorithm, oaep=oaep
-        )
-        layer = _cms_layer(der, content_transfer_encoding)
-    mic = mic or compute_mic(build_entity(*layer), mic_algorithm)
-    headers |= dict(layer[0])  # the outermost entity's MIME headers travel as HTTP headers
-    return OutboundMessage(message_id, headers, join_body(layer[1]), mic, mic_algorithm)
-
-
-def _check_build_arguments(
-    sign_key: rsa.RSAPrivateKey | None,
-    sign_certificate: x509.Certificate | None,
-    compress: str,
-    mdn_mode: str,
-    async_mdn_url: str | None,
-) -> None:
-    if (sign_key is None) != (sign_certificate is None):
-        raise ValueError("signing needs both sign_key and sign_certificate")
-    if compress not in ("none", "before-signing", "after-signing"):
+    if compress not in set(Compression):
         raise ValueError(
             f"compress must be none, before-signing or after-signing, not {compress!r}"
         )
-    if mdn_mode not in ("none", "sync", "async"):
-        raise ValueError(f"mdn_mode must be none, sync or async, not {mdn_mode!r}")
-    if mdn_mode == "async" and not async_mdn_url:
-        raise ValueError("an asynchronous MDN needs async_mdn_url")
+    compress = Compression(compress)
+    mic_algorithm = _mic_algorithm(signer, mdn)
+    message_id = message_id or make_message_id(domain)
+    headers = _as2_headers(sender=sender, receiver=receiver, subject=subject, message_id=message_id)
+    headers |= _mdn_request_headers(mdn, mic_algorithm, sender)
+    layer = _payload_layer(payload, filename, content_type, transfer_encoding)
+    if compress is Compression.BEFORE_SIGNING or (
+        compress is Compression.AFTER_SIGNING and signer is None
+    ):
+        layer = _cms_layer(cms.compress(build_entity(*layer)), transfer_encoding)
+    mic: str | None = None
+    if signer is not None:
+        entity = build_entity(*layer)
+        mic = compute_mic(entity, mic_algorithm)  # RFC 4130 7.3.1: the signed entity
+        layer = signed_fields(entity, signer, transfer_encoding=transfer_encoding)
+        if compress is Compression.AFTER_SIGNING:
+            layer = _cms_layer(cms.compress(build_entity(*layer)), transfer_encoding)
+    if recipient is not None:
+        entity = build_entity(*layer)
+        del layer  # the signed pieces can go before the ciphertext is made (20 MB payloads)
+        mic = mic or compute_mic(entity, mic_algorithm)  # unsigned: the entity we encrypt
+        layer = _cms_layer(cms.encrypt(entity, recipient), transfer_encoding)
+    # RFC 4130 7.3.1: unsigned, unencrypted: the content without any MIME header (transports
+    # alter them), i.e. the HTTP body as sent.
+    body = join_body(layer[1])
+    mic = mic or compute_mic(body, mic_algorithm)
+    headers |= dict(layer[0])  # the outermost entity's MIME headers travel as HTTP headers
+    return OutboundMessage(message_id, headers, body, mic, mic_algorithm)
+
+
+def _mic_algorithm(signer: Signer | None, mdn: MdnRequest | None) -> Digest:
+    """The MIC's digest: the signature's; unsigned, the one we ask the receipt to be signed with."""
+    if signer is not None:
+        return signer.digest
+    if mdn is not None and mdn.digest_algorithms:
+        return mdn.digest_algorithms[0]
+    return DEFAULT_MIC_ALGORITHM
 
 
 Layer = tuple[list[tuple[str, str]], Body]
@@ -240,23 +229,19 @@ def _as2_headers(*, sender: str, receiver: str, subject: str, message_id: str) -
 
 
 def _mdn_request_headers(
-    mode: MdnMode,
-    signed: bool,
-    digest_algorithm: str,
-    mdn_to: str | None,
-    async_url: str | None,
-    sender: str,
+    mdn: MdnRequest | None, mic_algorithm: Digest, sender: str
 ) -> dict[str, str]:
-    if mode == "none":
+    if mdn is None:
         return {}
-    headers = {"Disposition-Notification-To": mdn_to or async_url or sender}
-    if signed:
+    headers = {"Disposition-Notification-To": mdn.to or mdn.url or sender}
+    if mdn.signed:
+        digests = mdn.digest_algorithms or (mic_algorithm,)
         headers["Disposition-Notification-Options"] = (
             "signed-receipt-protocol=optional, pkcs7-signature; "
-            f"signed-receipt-micalg=optional, {micalg_name(digest_algorithm)}"
+            f"signed-receipt-micalg=optional, {', '.join(d.micalg for d in digests)}"
         )
-    if mode == "async":
-        headers["Receipt-Delivery-Option"] = async_url or ""
+    if mdn.mode is MdnMode.ASYNC:
+        headers["Receipt-Delivery-Option"] = mdn.url or ""
     return headers
 
 
@@ -267,24 +252,9 @@ def make_message_id(domain: str = "serverless-as2") -> str:
     return f"<{time.strftime('%Y%m%d%H%M%S', time.gmtime())}.{secrets.token_hex(12)}@{domain}>"
 
 
-def quote_as2_id(as2_id: str) -> str:
-    """An AS2-From/To value: the ID as is, or quoted when it holds spaces or specials."""
-    if not 1 <= len(as2_id) <= AS2_ID_MAX_LENGTH or not all(0x20 <= ord(c) < 0x7F for c in as2_id):
-        raise ValueError(f"AS2 ID {as2_id!r} must be 1 to 128 printable ASCII characters")
-    if re.fullmatch(r"[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~.]+", as2_id):
-        return as2_id
-    return '"' + as2_id.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def unquote_as2_id(value: str) -> str:
-    """The AS2 ID in an AS2-From/To value, quotes and escapes removed."""
-    value = value.strip()
-    if len(value) >= 2 and value[0] == value[-1] == '"':
-        return re.sub(r"\\(.)", r"\1", value[1:-1])
-    return value
-
-
 # --- Parsing ---------------------------------------------------------------------------------
+
+_NO_KEYS = ReceiverKeys()
 
 
 def read_envelope(headers: HeadersInput | Headers) -> Envelope:
@@ -314,12 +284,13 @@ def read_mdn_request(headers: HeadersInput | Headers) -> MdnRequest | None:
         return None
     url = fields.get("Receipt-Delivery-Option") or None
     signed, algorithms = _read_notification_options(fields.get("Disposition-Notification-Options"))
-    return MdnRequest("async" if url else "sync", signed, algorithms, url, to)
+    mode = MdnMode.ASYNC if url else MdnMode.SYNC
+    return MdnRequest(mode, signed, algorithms, url, to)
 
 
-def _read_notification_options(value: str | None) -> tuple[bool, tuple[str, ...]]:
+def _read_notification_options(value: str | None) -> tuple[bool, tuple[Digest, ...]]:
     """``signed-receipt-protocol=optional, pkcs7-signature; signed-receipt-micalg=...``."""
-    signed, algorithms = False, []
+    signed, algorithms = False, list[Digest]()
     for option in (value or "").split(";"):
         name, _, settings = option.partition("=")
         values = [v.strip().lower() for v in settings.split(",")][1:]  # first is importance
@@ -334,33 +305,21 @@ def _read_notification_options(value: str | None) -> tuple[bool, tuple[str, ...]
 class _Unwrapping:
     """What parsing found so far, layer by layer."""
 
-    encrypted: str | None = None
-    oaep: bool = False
-    signed: str | None = None
-    pss: bool = False
+    encrypted: ContentCipher | None = None
+    key_transport: KeyTransport | None = None
+    signed: Digest | None = None
+    signature_padding: SignaturePadding | None = None
     signer: x509.Certificate | None = None
     compressed_outside_signature: bool | None = None  # None: not compressed
     mic_input: bytes | memoryview | None = None
     mic_digest: bytes | None = None  # of mic_input, when the signature check already computed it
 
 
-@dataclass(frozen=True, slots=True)
-class _Keys:
-    """What the receiver brings to open a message."""
-
-    decrypt_key: rsa.RSAPrivateKey | None
-    decrypt_certificate: x509.Certificate | None
-    verify_certificates: list[x509.Certificate] | None
-    max_payload_size: int
-
-
 def parse_message(
     headers: HeadersInput | Headers,
     body: bytes,
     *,
-    decrypt_key: rsa.RSAPrivateKey | None = None,
-    decrypt_certificate: x509.Certificate | None = None,
-    verify_certificates: list[x509.Certificate] | None = None,
+    keys: ReceiverKeys = _NO_KEYS,
     require_encryption: bool = False,
     require_signature: bool = False,
     max_payload_size: int = DEFAULT_MAX_PAYLOAD_SIZE,
@@ -376,9 +335,8 @@ def parse_message(
         raise MalformedMessage("The message has no Content-Type header; check the partner's AS2.")
     entity = entity_from_headers(fields, body)
     state = _Unwrapping()
-    keys = _Keys(decrypt_key, decrypt_certificate, verify_certificates, max_payload_size)
     for _ in range(MAX_LAYERS):
-        unwrapped = _unwrap(entity, state, keys)
+        unwrapped = _unwrap(entity, state, keys, max_payload_size)
         if unwrapped is None:
             break
         entity = unwrapped
@@ -388,14 +346,17 @@ def parse_message(
             "check what the partner's AS2 software sends."
         )
     _check_security(state, require_encryption, require_signature)
-    return _inbound(envelope, entity, state, fields, body)
+    return _inbound(envelope, entity, state, body)
 
 
-def _unwrap(entity: MimeEntity, state: _Unwrapping, keys: _Keys) -> MimeEntity | None:
+def _unwrap(
+    entity: MimeEntity, state: _Unwrapping, keys: ReceiverKeys, max_payload_size: int
+) -> MimeEntity | None:
     """The entity inside one S/MIME layer, or None when ``entity`` is the payload."""
     content_type = entity.content_type.value
+    trusted = None if keys.partner_certificates is None else list(keys.partner_certificates)
     if content_type == "multipart/signed":
-        verified = verify_multipart_signed(entity, certificates=keys.verify_certificates)
+        verified = verify_multipart_signed(entity, certificates=trusted)
         _record_signature(state, verified.info, verified.signed_bytes)
         return verified.content
     if content_type not in PKCS7_MIME_TYPES:
@@ -404,11 +365,11 @@ def _unwrap(entity: MimeEntity, state: _Unwrapping, keys: _Keys) -> MimeEntity |
     if kind == "enveloped-data":
         return _decrypt(der, entity, state, keys)
     if kind == "compressed-data":
-        content = cms.decompress(der, max_size=keys.max_payload_size)
+        content = cms.decompress(der, max_size=max_payload_size)
         if state.compressed_outside_signature is None:
             state.compressed_outside_signature = state.signed is None
         return _inner_entity(content, entity)
-    info = cms.verify(der, None, certificates=keys.verify_certificates)  # opaque signed-data
+    info = cms.verify(der, None, certificates=trusted)  # opaque signed-data
     content = info.content or b""
     _record_signature(state, info, content)
     return _inner_entity(content, entity)
@@ -430,8 +391,8 @@ def _inner_entity(content: bytes, outer: MimeEntity) -> MimeEntity:
     return entity_from_headers(fields, content)
 
 
-def _decrypt(der: bytes, outer: MimeEntity, state: _Unwrapping, keys: _Keys) -> MimeEntity:
-    if keys.decrypt_key is None:
+def _decrypt(der: bytes, outer: MimeEntity, state: _Unwrapping, keys: ReceiverKeys) -> MimeEntity:
+    if keys.key is None:
         raise DecryptionFailed(
             "The message is encrypted but no private key was given to decrypt it; "
             "check that the partnership has our key pair."
@@ -440,8 +401,8 @@ def _decrypt(der: bytes, outer: MimeEntity, state: _Unwrapping, keys: _Keys) -> 
         raise MalformedMessage(
             "The message is encrypted twice; check the partner's encryption settings."
         )
-    decrypted = cms.decrypt(der, key=keys.decrypt_key, certificate=keys.decrypt_certificate)
-    state.encrypted, state.oaep = decrypted.algorithm, decrypted.oaep
+    decrypted = cms.decrypt(der, key=keys.key, certificate=keys.certificate)
+    state.encrypted, state.key_transport = decrypted.cipher, decrypted.key_transport
     content = _inner_entity(decrypted.content, outer)
     if state.mic_input is None:
         state.mic_input = content.raw  # unsigned messages: MIC over the decrypted entity
@@ -453,7 +414,7 @@ def _record_signature(
 ) -> None:
     if state.signed is not None:
         raise MalformedMessage("The message is signed twice; check the partner's signing settings.")
-    state.signed, state.pss, state.signer = info.digest_algorithm, info.pss, info.signer
+    state.signed, state.signature_padding, state.signer = info.digest, info.padding, info.signer
     state.mic_input = signed_bytes  # RFC 4130 7.3.1: signed entity, headers included
     state.mic_digest = info.content_digest
 
@@ -472,26 +433,19 @@ def _check_security(state: _Unwrapping, require_encryption: bool, require_signat
 
 
 def _inbound(
-    envelope: Envelope, entity: MimeEntity, state: _Unwrapping, fields: Headers, body: bytes
+    envelope: Envelope, entity: MimeEntity, state: _Unwrapping, body: bytes
 ) -> InboundMessage:
     mic_algorithm = state.signed or _requested_mic_algorithm(envelope.mdn_request)
-    mic_input = state.mic_input
-    if mic_input is None:
-        entity_fields = [
-            (name, fields.get(name) or "") for name in ENTITY_HEADERS if name in fields
-        ]
-        mic_input = build_entity(entity_fields, body)
-    compressed: CompressOrder = "none"
+    # RFC 4130 7.3.1: unsigned, unencrypted: the body alone, never headers rebuilt from the
+    # wire (they may hold anything, and transports reorder them).
+    mic_input = body if state.mic_input is None else state.mic_input
+    compressed = Compression.NONE
     if state.compressed_outside_signature is not None:
         after = state.compressed_outside_signature and state.signed is not None
-        compressed = "after-signing" if after else "before-signing"
-    try:
-        if state.mic_digest is not None and mic_algorithm == state.signed:
-            mic = format_mic(state.mic_digest, mic_algorithm)  # 0.6 ms less per MB
-        else:
-            mic = compute_mic(mic_input, mic_algorithm)
-    except As2Error:  # e.g. an MD5 signature: answer with a MIC we can compute
-        mic_algorithm = DEFAULT_MIC_ALGORITHM
+        compressed = Compression.AFTER_SIGNING if after else Compression.BEFORE_SIGNING
+    if state.mic_digest is not None and mic_algorithm == state.signed:
+        mic = format_mic(state.mic_digest, mic_algorithm)  # 0.6 ms less per MB
+    else:
         mic = compute_mic(mic_input, mic_algorithm)
     return InboundMessage(
         message_id=envelope.message_id,
@@ -502,9 +456,9 @@ def _inbound(
         filename=filename_of(entity.headers),
         content_type=entity.headers.get("Content-Type") or "text/plain",
         encrypted=state.encrypted,
-        oaep=state.oaep,
+        key_transport=state.key_transport,
         signed=state.signed,
-        pss=state.pss,
+        signature_padding=state.signature_padding,
         compressed=compressed,
         signer=state.signer,
         mic=mic,
@@ -513,7 +467,7 @@ def _inbound(
     )
 
 
-def _requested_mic_algorithm(request: MdnRequest | None) -> str:
+def _requested_mic_algorithm(request: MdnRequest | None) -> Digest:
     if request is not None and request.digest_algorithms:
         return request.digest_algorithms[0]
     return DEFAULT_MIC_ALGORITHM

@@ -10,6 +10,7 @@ from __future__ import annotations
 import binascii
 import email.header
 import email.utils
+import enum
 import functools
 import quopri
 import re
@@ -255,7 +256,9 @@ def _cached_content_type(value: str) -> ContentType:
 def _split_outside_quotes(value: str, separator: str) -> list[str]:
     if '"' not in value:
         return value.split(separator)
-    pieces, current, quoted, escaped = [], [], False, False
+    pieces: list[str] = []
+    current: list[str] = []
+    quoted = escaped = False
     for char in value:
         if escaped:
             escaped = False
@@ -398,6 +401,13 @@ def safe_filename(name: str) -> str | None:
 # --- Transfer encodings ----------------------------------------------------------------------
 
 
+class TransferEncoding(enum.StrEnum):
+    """The Content-Transfer-Encoding we write: binary (AS2's usual) or base64."""
+
+    BINARY = "binary"
+    BASE64 = "base64"
+
+
 def decode_transfer_encoding(body: bytes | memoryview, encoding: str | None) -> bytes:
     """Undo a Content-Transfer-Encoding; binary, 8bit, 7bit or none return the bytes as is."""
     name = (encoding or "binary").strip().lower()
@@ -426,11 +436,11 @@ def encode_base64(data: bytes) -> bytes:
     return b"\r\n".join(lines) + b"\r\n"
 
 
-def encode_transfer_encoding(data: bytes, encoding: str) -> bytes:
+def encode_transfer_encoding(data: bytes, encoding: TransferEncoding) -> bytes:
     """Apply ``binary`` (nothing) or ``base64``."""
-    if encoding == "base64":
+    if encoding == TransferEncoding.BASE64:
         return encode_base64(data)
-    if encoding == "binary":
+    if encoding == TransferEncoding.BINARY:
         return data
     raise ValueError(f"unsupported Content-Transfer-Encoding {encoding!r}: use binary or base64")
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
-from typing import Literal
 
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from as2 import cms
+from as2.algorithms import Digest
+from as2.credentials import Signer
 from as2.exceptions import As2Error, MalformedMessage, SignatureInvalid, UnsupportedAlgorithm
 from as2.mime import (
     MimeEntity,
+    TransferEncoding,
     build_multipart,
     decode_transfer_encoding,
     encode_transfer_encoding,
@@ -21,8 +22,6 @@ from as2.mime import (
     quote_param,
     split_multipart,
 )
-
-TransferEncoding = Literal["binary", "base64"]
 
 PKCS7_MIME_TYPES = ("application/pkcs7-mime", "application/x-pkcs7-mime")
 PKCS7_SIGNATURE_TYPES = ("application/pkcs7-signature", "application/x-pkcs7-signature")
@@ -36,25 +35,17 @@ _SMIME_TYPES = {
 }
 
 
-def micalg_name(algorithm: str) -> str:
-    """The micalg / Received-Content-MIC spelling of a digest: ``sha1``, ``sha-256``, ``md5``."""
-    name = cms.normalise_digest_name(algorithm)
-    if name in ("sha1", "md5"):
-        return name
-    return name.replace("sha", "sha-", 1)
-
-
-def format_mic(digest: bytes, algorithm: str) -> str:
+def format_mic(digest: bytes, algorithm: Digest) -> str:
     """A Received-Content-MIC value: ``<base64 digest>, <algorithm>``."""
-    return f"{base64.b64encode(digest).decode('ascii')}, {micalg_name(algorithm)}"
+    return f"{base64.b64encode(digest).decode('ascii')}, {algorithm.micalg}"
 
 
-def compute_mic(data: bytes | memoryview, algorithm: str) -> str:
+def compute_mic(data: bytes | memoryview, algorithm: Digest) -> str:
     """The MIC of ``data`` in Received-Content-MIC form."""
     return format_mic(cms.digest(data, algorithm), algorithm)
 
 
-def parse_mic(value: str) -> tuple[bytes, str]:
+def parse_mic(value: str) -> tuple[bytes, Digest]:
     """The digest bytes and normalised algorithm of a ``<base64>, <algorithm>`` MIC value."""
     encoded, comma, algorithm = value.rpartition(",")
     if not comma or not encoded.strip():
@@ -63,14 +54,14 @@ def parse_mic(value: str) -> tuple[bytes, str]:
         digest = base64.b64decode(encoded.strip(), validate=True)
     except (binascii.Error, ValueError) as exc:
         raise MalformedMessage(f"The MIC {value[:80]!r} is not valid base64.") from exc
-    return digest, cms.normalise_digest_name(algorithm.strip())
+    return digest, Digest.from_name(algorithm.strip())
 
 
-def supported_digest(names: tuple[str, ...] | list[str]) -> str | None:
-    """The first of ``names`` the engine can compute (normalised), or None."""
+def supported_digest(names: tuple[str, ...] | list[str]) -> Digest | None:
+    """The first of ``names`` (as a peer spells them) the engine can compute, or None."""
     for name in names:
         try:
-            return cms.normalise_digest_name(name)
+            return Digest.from_name(name)
         except As2Error:
             continue
     return None
@@ -93,18 +84,10 @@ def pkcs7_mime_fields(
 
 
 def signed_fields(
-    entity: bytes,
-    *,
-    key: rsa.RSAPrivateKey,
-    certificate: x509.Certificate,
-    digest_algorithm: str,
-    pss: bool,
-    transfer_encoding: TransferEncoding,
+    entity: bytes, signer: Signer, *, transfer_encoding: TransferEncoding
 ) -> tuple[list[tuple[str, str]], list[bytes]]:
     """Headers and body pieces of a multipart/signed entity: ``entity``, then its signature."""
-    signature = cms.sign(
-        entity, key=key, certificate=certificate, digest_algorithm=digest_algorithm, pss=pss
-    )
+    signature = cms.sign(entity, signer)
     signature_part = (
         'Content-Type: application/pkcs7-signature; name="smime.p7s"; smime-type=signed-data\r\n'
         f"Content-Transfer-Encoding: {transfer_encoding}\r\n"
@@ -114,7 +97,7 @@ def signed_fields(
     boundary = make_boundary(entity, signature_part)
     content_type = (
         'multipart/signed; protocol="application/pkcs7-signature"; '
-        f"micalg={micalg_name(digest_algorithm)}; boundary={quote_param(boundary)}"
+        f"micalg={signer.digest.micalg}; boundary={quote_param(boundary)}"
     )
     body = build_multipart([entity, signature_part], boundary)
     return [("Content-Type", content_type)], body

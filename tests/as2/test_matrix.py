@@ -5,6 +5,20 @@ import random
 import pytest
 
 import as2
+from as2 import (
+    Compression,
+    ContentCipher,
+    Digest,
+    MdnRequest,
+    MicCheck,
+    Oaep,
+    Pkcs1v15,
+    Pss,
+    ReceiverKeys,
+    Recipient,
+    Signer,
+    TransferEncoding,
+)
 from tests.as2.conftest import VECTORS
 
 ENCRYPTIONS = [
@@ -50,20 +64,13 @@ def signing_id(value: tuple[str, bool] | None) -> str:
 
 def round_trip(alice, bob, payload, encryption, signing, compression, encoding, mdn) -> None:
     """Send ``payload`` from alice to bob and the MDN back; check every byte and the MIC."""
-    options = {}
+    recipient = signer = None
     if encryption:
-        options |= {
-            "encrypt_certificate": bob.certificate,
-            "encrypt_algorithm": encryption[0],
-            "oaep": encryption[1],
-        }
+        key_transport = Oaep() if encryption[1] else Pkcs1v15()
+        recipient = Recipient(bob.certificate, ContentCipher(encryption[0]), key_transport)
     if signing:
-        options |= {
-            "sign_key": alice.key,
-            "sign_certificate": alice.certificate,
-            "digest_algorithm": signing[0],
-            "pss": signing[1],
-        }
+        padding = Pss() if signing[1] else Pkcs1v15()
+        signer = Signer(alice.key, alice.certificate, Digest(signing[0]), padding)
     message = as2.build_message(
         payload,
         filename="invoice 7.edi",
@@ -71,19 +78,17 @@ def round_trip(alice, bob, payload, encryption, signing, compression, encoding, 
         sender=alice.as2_id,
         receiver=bob.as2_id,
         subject="matrix",
-        compress=compression,
-        content_transfer_encoding=encoding,
-        mdn_mode="none" if mdn == "none" else "sync",
-        mdn_signed=mdn == "signed",
-        **options,
+        signer=signer,
+        recipient=recipient,
+        compress=Compression(compression),
+        transfer_encoding=TransferEncoding(encoding),
+        mdn=None if mdn == "none" else MdnRequest(signed=mdn == "signed"),
     )
 
     received = as2.parse_message(
         message.headers,
         message.body,
-        decrypt_key=bob.key,
-        decrypt_certificate=bob.certificate,
-        verify_certificates=[alice.certificate],
+        keys=ReceiverKeys(bob.key, bob.certificate, (alice.certificate,)),
         require_encryption=encryption is not None,
         require_signature=signing is not None,
     )
@@ -99,16 +104,16 @@ def round_trip(alice, bob, payload, encryption, signing, compression, encoding, 
     if mdn == "none":
         assert received.mdn_request is None
         return
-    receipt = as2.build_mdn(original=received, sign_key=bob.key, sign_certificate=bob.certificate)
+    receipt = as2.build_mdn(original=received, signer=Signer(bob.key, bob.certificate))
     parsed = as2.parse_mdn(
         receipt.headers,
         receipt.body,
-        verify_certificates=[bob.certificate],
+        partner_certificates=[bob.certificate],
         expected_mic=message.mic,
         expected_message_id=message.message_id,
         require_signature=mdn == "signed",
     )
-    assert parsed.successful and parsed.mic_matches is True
+    assert parsed.successful and parsed.mic_check is MicCheck.MATCHED
     assert (parsed.signed is not None) == (mdn == "signed")
 
 

@@ -1,11 +1,23 @@
 """build_message and parse_message: headers, options, quirks of real peers, and every error."""
 
+import base64
+import hashlib
 import re
 
 import pytest
 
 import as2
-from as2.message import quote_as2_id, unquote_as2_id
+from as2 import (
+    Compression,
+    ContentCipher,
+    Digest,
+    MdnMode,
+    MdnRequest,
+    Oaep,
+    Pss,
+    Recipient,
+    Signer,
+)
 
 PAYLOAD = b"ISA*00*          *00*\nGS*PO\r\nST*850\rSE*2\n"
 
@@ -22,23 +34,16 @@ def build(alice, bob, payload=PAYLOAD, **options):
 
 
 def signed_and_encrypted(alice, bob, **options):
-    return build(
-        alice,
-        bob,
-        sign_key=alice.key,
-        sign_certificate=alice.certificate,
-        encrypt_certificate=bob.certificate,
-        **options,
-    )
+    protection = {
+        "signer": Signer(alice.key, alice.certificate),
+        "recipient": Recipient(bob.certificate),
+    }
+    return build(alice, bob, **(protection | options))
 
 
 def parse(alice, bob, headers, body, **options):
-    arguments = {
-        "decrypt_key": bob.key,
-        "decrypt_certificate": bob.certificate,
-        "verify_certificates": [alice.certificate],
-    }
-    return as2.parse_message(headers, body, **(arguments | options))
+    keys = as2.ReceiverKeys(bob.key, bob.certificate, (alice.certificate,))
+    return as2.parse_message(headers, body, **({"keys": keys} | options))
 
 
 # --- What build_message writes ---------------------------------------------------------------
@@ -66,7 +71,7 @@ def test_built_message_carries_the_as2_headers(alice, bob):
 
 def test_async_mdn_request_names_the_return_url(alice, bob):
     message = build(
-        alice, bob, mdn_mode="async", async_mdn_url="https://as2.example.com/mdn", mdn_signed=False
+        alice, bob, mdn=MdnRequest(MdnMode.ASYNC, signed=False, url="https://as2.example.com/mdn")
     )
 
     assert message.headers["Receipt-Delivery-Option"] == "https://as2.example.com/mdn"
@@ -75,14 +80,14 @@ def test_async_mdn_request_names_the_return_url(alice, bob):
 
 
 def test_no_mdn_requested_sends_no_notification_headers(alice, bob):
-    message = build(alice, bob, mdn_mode="none")
+    message = build(alice, bob, mdn=None)
 
     assert not any(name.startswith("Disposition-Notification") for name in message.headers)
     assert parse(alice, bob, message.headers, message.body).mdn_request is None
 
 
 def test_plain_message_body_is_the_payload_and_filename_is_in_the_headers(alice, bob):
-    message = build(alice, bob, mdn_mode="none")
+    message = build(alice, bob, mdn=None)
 
     assert message.body == PAYLOAD
     assert message.headers["Content-Type"] == "application/EDI-X12"
@@ -99,8 +104,6 @@ def test_given_message_id_is_used(alice, bob):
 @pytest.mark.parametrize(
     ("options", "complaint"),
     [
-        ({"sign_key": "key-without-certificate"}, "sign_certificate"),
-        ({"mdn_mode": "async"}, "async_mdn_url"),
         ({"compress": "twice"}, "compress"),
         ({"sender": "x" * 129}, "AS2 ID"),
         ({"receiver": "tab\there"}, "AS2 ID"),
@@ -113,18 +116,14 @@ def test_invalid_build_arguments_say_what_is_wrong(alice, bob, options, complain
         build(alice, bob, **options)
 
 
-def test_unknown_algorithm_is_unsupported(alice, bob):
+def test_asynchronous_mdn_request_needs_its_url():
+    with pytest.raises(ValueError, match="url"):
+        MdnRequest(MdnMode.ASYNC)
+
+
+def test_unknown_algorithm_is_unsupported():
     with pytest.raises(as2.UnsupportedAlgorithm):
-        signed_and_encrypted(alice, bob, digest_algorithm="whirlpool")
-
-
-@pytest.mark.parametrize(
-    ("as2_id", "on_the_wire"),
-    [("AS2Server", "AS2Server"), ("AS2 Server", '"AS2 Server"'), ('say "hi"', '"say \\"hi\\""')],
-)
-def test_as2_ids_are_quoted_only_when_needed(as2_id, on_the_wire):
-    assert quote_as2_id(as2_id) == on_the_wire
-    assert unquote_as2_id(on_the_wire) == as2_id
+        Digest.from_name("whirlpool")
 
 
 # --- What parse_message reports ---------------------------------------------------------------
@@ -132,7 +131,11 @@ def test_as2_ids_are_quoted_only_when_needed(as2_id, on_the_wire):
 
 def test_round_trip_reports_everything_that_was_applied(alice, bob):
     message = signed_and_encrypted(
-        alice, bob, compress="before-signing", encrypt_algorithm="aes192", digest_algorithm="sha384"
+        alice,
+        bob,
+        compress=Compression.BEFORE_SIGNING,
+        recipient=Recipient(bob.certificate, ContentCipher.AES192_CBC),
+        signer=Signer(alice.key, alice.certificate, Digest.SHA384),
     )
 
     received = parse(alice, bob, message.headers, message.body)
@@ -143,30 +146,40 @@ def test_round_trip_reports_everything_that_was_applied(alice, bob):
     assert received.filename == "order.x12"
     assert received.content_type == "application/EDI-X12"
     assert (received.encrypted, received.signed, received.compressed) == (
-        "aes192",
-        "sha384",
-        "before-signing",
+        ContentCipher.AES192_CBC,
+        Digest.SHA384,
+        Compression.BEFORE_SIGNING,
     )
     assert received.signer == alice.certificate
-    assert received.mic == message.mic and received.mic_algorithm == "sha384"
+    assert received.mic == message.mic and received.mic_algorithm is Digest.SHA384
     assert received.mdn_request == as2.MdnRequest(
-        mode="sync", signed=True, digest_algorithms=("sha384",), url=None, to="alice"
+        mode=MdnMode.SYNC, signed=True, digest_algorithms=(Digest.SHA384,), url=None, to="alice"
     )
 
 
 @pytest.mark.parametrize(
     ("options", "reported"),
     [
-        ({"pss": True}, ("pss", True)),
-        ({"oaep": True}, ("oaep", True)),
-        ({"encrypt_algorithm": "3des"}, ("encrypted", "3des")),
-        ({"encrypt_algorithm": "aes128-gcm"}, ("encrypted", "aes128-gcm")),
-        ({"digest_algorithm": "sha1"}, ("signed", "sha1")),
-        ({"digest_algorithm": "SHA-512"}, ("signed", "sha512")),
+        ({"padding": Pss()}, ("signature_padding", Pss())),
+        ({"key_transport": Oaep()}, ("key_transport", Oaep(Digest.SHA256))),
+        ({"key_transport": Oaep(Digest.SHA1)}, ("key_transport", Oaep(Digest.SHA1))),
+        ({"key_transport": Oaep(Digest.SHA384)}, ("key_transport", Oaep(Digest.SHA384))),
+        ({"key_transport": Oaep(Digest.SHA512)}, ("key_transport", Oaep(Digest.SHA512))),
+        ({"cipher": ContentCipher.TRIPLE_DES}, ("encrypted", ContentCipher.TRIPLE_DES)),
+        ({"cipher": ContentCipher.AES128_GCM}, ("encrypted", ContentCipher.AES128_GCM)),
+        ({"digest": Digest.SHA1}, ("signed", Digest.SHA1)),
+        ({"digest": Digest.from_name("SHA-512")}, ("signed", Digest.SHA512)),
     ],
 )
 def test_algorithm_choices_are_reported(alice, bob, options, reported):
-    message = signed_and_encrypted(alice, bob, **options)
+    signer_options = {k: v for k, v in options.items() if k in ("padding", "digest")}
+    recipient_options = {k: v for k, v in options.items() if k in ("cipher", "key_transport")}
+    message = signed_and_encrypted(
+        alice,
+        bob,
+        signer=Signer(alice.key, alice.certificate, **signer_options),
+        recipient=Recipient(bob.certificate, **recipient_options),
+    )
 
     received = parse(alice, bob, message.headers, message.body)
 
@@ -191,7 +204,7 @@ def test_header_names_in_any_case_and_as_a_list_of_pairs(alice, bob):
     ],
 )
 def test_legacy_spellings_of_signed_messages_are_accepted(alice, bob, old, new):
-    message = build(alice, bob, sign_key=alice.key, sign_certificate=alice.certificate)
+    message = build(alice, bob, signer=Signer(alice.key, alice.certificate))
     headers = {name: value.replace(old, new) for name, value in message.headers.items()}
     body = message.body.replace(old.encode(), new.encode())
 
@@ -214,9 +227,8 @@ def test_signature_part_without_transfer_encoding_header_is_read(alice, bob, enc
     message = build(
         alice,
         bob,
-        sign_key=alice.key,
-        sign_certificate=alice.certificate,
-        content_transfer_encoding=encoding,
+        signer=Signer(alice.key, alice.certificate),
+        transfer_encoding=as2.TransferEncoding(encoding),
     )
     signature_header = f"Content-Transfer-Encoding: {encoding}\r\nContent-Disposition: attachment; "
     body = message.body.replace(
@@ -245,7 +257,7 @@ def test_binary_body_labelled_base64_is_read_as_binary(alice, bob):
 def test_signed_message_with_lf_header_lines_still_verifies(alice, bob):
     # Some peers (and some ways of storing messages) turn the signed part's header lines into
     # LF; the signature is over their CRLF form and the payload is left untouched.
-    message = build(alice, bob, sign_key=alice.key, sign_certificate=alice.certificate)
+    message = build(alice, bob, signer=Signer(alice.key, alice.certificate))
     header_block = message.body.split(b"\r\n\r\n", 1)[0]
     lf_block = header_block.replace(b"\r\n", b"\n")
     body = message.body.replace(header_block + b"\r\n\r\n", lf_block + b"\n\n", 1)
@@ -256,25 +268,25 @@ def test_signed_message_with_lf_header_lines_still_verifies(alice, bob):
 
 
 def test_compression_order_is_detected(alice, bob):
-    before = signed_and_encrypted(alice, bob, compress="before-signing")
-    after = signed_and_encrypted(alice, bob, compress="after-signing")
+    before = signed_and_encrypted(alice, bob, compress=Compression.BEFORE_SIGNING)
+    after = signed_and_encrypted(alice, bob, compress=Compression.AFTER_SIGNING)
 
-    assert parse(alice, bob, before.headers, before.body).compressed == "before-signing"
-    assert parse(alice, bob, after.headers, after.body).compressed == "after-signing"
+    assert parse(alice, bob, before.headers, before.body).compressed is Compression.BEFORE_SIGNING
+    assert parse(alice, bob, after.headers, after.body).compressed is Compression.AFTER_SIGNING
 
 
 @pytest.mark.parametrize(
     "options",
     [
         {},
-        {"compress": "before-signing"},
-        {"encrypt_certificate": "bob"},
-        {"encrypt_certificate": "bob", "compress": "after-signing"},
+        {"compress": Compression.BEFORE_SIGNING},
+        {"recipient": "bob"},
+        {"recipient": "bob", "compress": Compression.AFTER_SIGNING},
     ],
 )
 def test_unsigned_messages_give_the_mic_the_sender_expects(alice, bob, options):
-    if "encrypt_certificate" in options:
-        options["encrypt_certificate"] = bob.certificate
+    if "recipient" in options:
+        options["recipient"] = Recipient(bob.certificate)
     message = build(alice, bob, **options)
 
     received = parse(alice, bob, message.headers, message.body)
@@ -284,11 +296,47 @@ def test_unsigned_messages_give_the_mic_the_sender_expects(alice, bob, options):
     assert received.mic == message.mic
 
 
+def test_unsigned_unencrypted_mic_is_over_the_body_without_headers(alice, bob):
+    # RFC 4130 7.3.1: "calculated over the message contents without the MIME or any other
+    # RFC 2822 headers, since these are sometimes altered or reordered".
+    message = build(alice, bob, mdn=MdnRequest(digest_algorithms=(Digest.SHA256,)))
+    expected = base64.b64encode(hashlib.sha256(PAYLOAD).digest()).decode() + ", sha-256"
+
+    received = parse(alice, bob, message.headers, message.body)
+
+    assert message.mic == expected
+    assert received.mic == expected
+
+
+def test_unsigned_mic_ignores_headers_a_transport_rewrote(alice, bob):
+    message = build(alice, bob)
+    headers = dict(message.headers)
+    headers["Content-Type"] = headers["Content-Type"].lower() + "; charset=us-ascii"
+
+    received = parse(alice, bob, headers, message.body)
+
+    assert received.mic == message.mic
+
+
+def test_header_with_a_carriage_return_is_an_engine_error_or_parses():
+    headers = {
+        "AS2-From": "a",
+        "AS2-To": "b",
+        "Message-ID": "<x@y>",
+        "Content-Type": "text/plain\r0",
+    }
+
+    received = as2.parse_message(headers, b"hi")
+
+    assert received.payload == b"hi"
+    assert received.mic == base64.b64encode(hashlib.sha256(b"hi").digest()).decode() + ", sha-256"
+
+
 # --- Errors, each with the disposition an MDN reports -----------------------------------------
 
 
 def test_required_encryption_missing_is_insufficient_security(alice, bob):
-    message = build(alice, bob, sign_key=alice.key, sign_certificate=alice.certificate)
+    message = build(alice, bob, signer=Signer(alice.key, alice.certificate))
 
     with pytest.raises(as2.InsufficientSecurity) as caught:
         parse(alice, bob, message.headers, message.body, require_encryption=True)
@@ -297,7 +345,7 @@ def test_required_encryption_missing_is_insufficient_security(alice, bob):
 
 
 def test_required_signature_missing_is_insufficient_security(alice, bob):
-    message = build(alice, bob, encrypt_certificate=bob.certificate)
+    message = build(alice, bob, recipient=Recipient(bob.certificate))
 
     with pytest.raises(as2.InsufficientSecurity, match="signed"):
         parse(alice, bob, message.headers, message.body, require_signature=True)
@@ -320,13 +368,12 @@ def test_message_for_someone_else_fails_decryption(alice, bob, mallory):
             bob,
             message.headers,
             message.body,
-            decrypt_key=mallory.key,
-            decrypt_certificate=mallory.certificate,
+            keys=as2.ReceiverKeys(mallory.key, mallory.certificate, (alice.certificate,)),
         )
 
 
 def test_message_signed_by_someone_else_fails_authentication(alice, bob, mallory):
-    message = build(alice, bob, sign_key=mallory.key, sign_certificate=mallory.certificate)
+    message = build(alice, bob, signer=Signer(mallory.key, mallory.certificate))
 
     with pytest.raises(as2.SignatureInvalid) as caught:
         parse(alice, bob, message.headers, message.body)
@@ -334,7 +381,7 @@ def test_message_signed_by_someone_else_fails_authentication(alice, bob, mallory
 
 
 def test_altered_payload_fails_authentication(alice, bob):
-    message = build(alice, bob, sign_key=alice.key, sign_certificate=alice.certificate)
+    message = build(alice, bob, signer=Signer(alice.key, alice.certificate))
     body = message.body.replace(b"GS*PO", b"GS*PX")
 
     with pytest.raises(as2.SignatureInvalid):
@@ -342,7 +389,7 @@ def test_altered_payload_fails_authentication(alice, bob):
 
 
 def test_decompressed_size_is_bounded(alice, bob):
-    message = build(alice, bob, payload=bytes(1_000_000), compress="before-signing")
+    message = build(alice, bob, payload=bytes(1_000_000), compress=Compression.BEFORE_SIGNING)
     assert len(message.body) < 10_000
 
     with pytest.raises(as2.DecompressionFailed) as caught:

@@ -1,6 +1,7 @@
 """The openssl CLI as an independent peer: it opens what we build, we open what it builds."""
 
 import base64
+import hashlib
 import shutil
 import subprocess
 from pathlib import Path
@@ -8,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import as2
+from as2 import ContentCipher, Digest, Oaep, Pkcs1v15, Pss, Recipient, Signer, TransferEncoding
 from as2.mime import Headers, entity_from_headers, split_multipart
 from tests.as2.conftest import Party, split_http
 
@@ -70,10 +72,8 @@ def test_openssl_verifies_our_signed_message(alice, bob, pem, tmp_path, encoding
     message = build(
         alice,
         bob,
-        sign_key=alice.key,
-        sign_certificate=alice.certificate,
-        pss=pss,
-        content_transfer_encoding=encoding,
+        signer=Signer(alice.key, alice.certificate, padding=Pss() if pss else Pkcs1v15()),
+        transfer_encoding=TransferEncoding(encoding),
     )
     # Split the multipart ourselves and hand openssl the exact signed bytes (binary-safe).
     entity = entity_from_headers(Headers.of(message.headers), message.body)
@@ -97,9 +97,8 @@ def test_openssl_smime_verifies_our_signed_message_as_a_whole(alice, bob, pem, t
     message = build(
         alice,
         bob,
-        sign_key=alice.key,
-        sign_certificate=alice.certificate,
-        content_transfer_encoding="base64",
+        signer=Signer(alice.key, alice.certificate),
+        transfer_encoding=TransferEncoding.BASE64,
     )
     (tmp_path / "signed.eml").write_bytes(as_mime_file(message))
     alice_pem, _ = pem(alice)
@@ -120,13 +119,17 @@ def test_openssl_smime_verifies_our_signed_message_as_a_whole(alice, bob, pem, t
         ("aes192", False),
         ("aes256", False),
         ("aes256", True),
+        ("aes256", Digest.SHA1),  # OAEP-SHA-1: what some partners' stacks only undo
+        ("aes256", Digest.SHA512),
         ("aes128-gcm", False),
         ("aes256-gcm", True),
     ],
 )
 def test_openssl_decrypts_our_encrypted_message(alice, bob, pem, tmp_path, algorithm, oaep):
-    message = build(alice, bob, encrypt_certificate=bob.certificate, encrypt_algorithm=algorithm,
-                    oaep=oaep)  # fmt: skip
+    key_transport = Pkcs1v15() if oaep is False else Oaep() if oaep is True else Oaep(oaep)
+    message = build(
+        alice, bob, recipient=Recipient(bob.certificate, ContentCipher(algorithm), key_transport)
+    )
     (tmp_path / "body.p7m").write_bytes(message.body)
     bob_pem, bob_key = pem(bob)
 
@@ -142,10 +145,9 @@ def test_openssl_decrypts_then_verifies_our_signed_encrypted_message(alice, bob,
     message = build(
         alice,
         bob,
-        sign_key=alice.key,
-        sign_certificate=alice.certificate,
-        encrypt_certificate=bob.certificate,
-        content_transfer_encoding="base64",
+        signer=Signer(alice.key, alice.certificate),
+        recipient=Recipient(bob.certificate),
+        transfer_encoding=TransferEncoding.BASE64,
     )
     (tmp_path / "body.p7m").write_bytes(base64.b64decode(message.body))
     bob_pem, bob_key = pem(bob)
@@ -192,11 +194,13 @@ def openssl_signed(alice: Party, pem, tmp_path: Path, *options: str) -> tuple[di
 def test_we_verify_messages_signed_by_openssl(alice, pem, tmp_path, options, digest, pss):
     headers, body = openssl_signed(alice, pem, tmp_path, *options)
 
-    received = as2.parse_message(headers, body, verify_certificates=[alice.certificate])
+    received = as2.parse_message(
+        headers, body, keys=as2.ReceiverKeys(partner_certificates=(alice.certificate,))
+    )
 
     assert received.payload == PAYLOAD
     assert received.filename == "po.x12"
-    assert (received.signed, received.pss) == (digest, pss)
+    assert (received.signed, received.signature_padding) == (digest, Pss() if pss else Pkcs1v15())
     assert received.signer == alice.certificate
 
 
@@ -211,7 +215,7 @@ def test_we_open_an_opaque_signed_message_from_openssl(alice, pem, tmp_path):
     received = as2.parse_message(
         as2_headers("application/pkcs7-mime; smime-type=signed-data"),
         (tmp_path / "o.p7m").read_bytes(),
-        verify_certificates=[alice.certificate],
+        keys=as2.ReceiverKeys(partner_certificates=(alice.certificate,)),
     )
 
     assert received.payload == PAYLOAD and received.signed == "sha256"
@@ -244,22 +248,24 @@ def test_we_open_messages_signed_then_encrypted_by_openssl(
     received = as2.parse_message(
         as2_headers("application/pkcs7-mime; smime-type=enveloped-data; name=smime.p7m"),
         (tmp_path / "enc.der").read_bytes(),
-        decrypt_key=bob.key,
-        decrypt_certificate=bob.certificate,
-        verify_certificates=[alice.certificate],
+        keys=as2.ReceiverKeys(
+            key=bob.key, certificate=bob.certificate, partner_certificates=(alice.certificate,)
+        ),
         require_encryption=True,
         require_signature=True,
     )
 
     assert received.payload == PAYLOAD
     assert (received.encrypted, received.signed) == (algorithm, "sha256")
-    assert received.oaep == bool(key_options)
+    assert received.key_transport == (Oaep(Digest.SHA256) if key_options else Pkcs1v15())
 
 
 def test_we_verify_an_mdn_signed_by_openssl(alice, bob, pem, tmp_path):
-    message = build(alice, bob, sign_key=alice.key, sign_certificate=alice.certificate)
+    message = build(alice, bob, signer=Signer(alice.key, alice.certificate))
     received = as2.parse_message(
-        message.headers, message.body, verify_certificates=[alice.certificate]
+        message.headers,
+        message.body,
+        keys=as2.ReceiverKeys(partner_certificates=(alice.certificate,)),
     )
     report = as2.build_mdn(original=received)  # unsigned: its body is the multipart/report
     (tmp_path / "report.mime").write_bytes(
@@ -275,11 +281,88 @@ def test_we_verify_an_mdn_signed_by_openssl(alice, bob, pem, tmp_path):
     mdn = as2.parse_mdn(
         headers,
         body,
-        verify_certificates=[bob.certificate],
+        partner_certificates=[bob.certificate],
         expected_mic=message.mic,
         expected_message_id=message.message_id,
         require_signature=True,
     )
 
     assert mdn.signed == "sha256" and mdn.signer == bob.certificate
-    assert mdn.successful and mdn.mic_matches is True
+    assert mdn.successful and mdn.mic_check is as2.MicCheck.MATCHED
+
+
+# --- MICs proven with hashlib over what openssl signed, encrypted or opened (RFC 4130 7.3.1) ----
+
+
+def hashlib_mic(data: bytes, digest: str) -> str:
+    micalg = {"sha1": "sha1", "sha256": "sha-256", "sha384": "sha-384", "sha512": "sha-512"}
+    return base64.b64encode(hashlib.new(digest, data).digest()).decode() + ", " + micalg[digest]
+
+
+@pytest.mark.parametrize("digest", ["sha1", "sha256", "sha512"])
+def test_mic_of_a_message_openssl_signed_is_over_the_signed_entity(alice, pem, tmp_path, digest):
+    headers, body = openssl_signed(alice, pem, tmp_path, "-md", digest)
+
+    received = as2.parse_message(
+        headers, body, keys=as2.ReceiverKeys(partner_certificates=(alice.certificate,))
+    )
+
+    assert received.mic == hashlib_mic(ENTITY, digest)  # openssl signed ENTITY byte for byte
+
+
+def test_mic_of_a_message_openssl_encrypted_unsigned_is_over_the_decrypted_entity(
+    bob, pem, tmp_path
+):
+    (tmp_path / "entity.mime").write_bytes(ENTITY)
+    bob_pem, _ = pem(bob)
+    openssl(
+        "cms", "-encrypt", "-binary", "-aes-256-cbc", "-in", tmp_path / "entity.mime",
+        "-outform", "DER", "-out", tmp_path / "enc.der", "-recip", bob_pem,
+    )  # fmt: skip
+    headers = as2_headers("application/pkcs7-mime; smime-type=enveloped-data")
+    headers["Disposition-Notification-To"] = "openssl"
+    headers["Disposition-Notification-Options"] = (
+        "signed-receipt-protocol=optional, pkcs7-signature; signed-receipt-micalg=optional, sha1"
+    )
+
+    received = as2.parse_message(
+        headers,
+        (tmp_path / "enc.der").read_bytes(),
+        keys=as2.ReceiverKeys(bob.key, bob.certificate),
+    )
+
+    assert received.signed is None
+    assert received.mic == hashlib_mic(ENTITY, "sha1")  # the micalg the sender asked for
+
+
+@pytest.mark.parametrize("digest", [Digest.SHA1, Digest.SHA384])
+def test_mic_we_expect_for_a_signed_message_is_over_what_openssl_verifies(
+    alice, bob, pem, tmp_path, digest
+):
+    message = build(alice, bob, signer=Signer(alice.key, alice.certificate, digest))
+    entity = entity_from_headers(Headers.of(message.headers), message.body)
+    content, signature = split_multipart(entity)
+    (tmp_path / "content.bin").write_bytes(content.raw.tobytes())
+    (tmp_path / "sig.der").write_bytes(signature.decoded_body())
+    alice_pem, _ = pem(alice)
+    openssl(
+        "cms", "-verify", "-binary", "-inform", "DER", "-in", tmp_path / "sig.der",
+        "-content", tmp_path / "content.bin", "-CAfile", alice_pem, "-purpose", "any",
+        "-out", tmp_path / "verified.bin",
+    )  # fmt: skip
+
+    assert message.mic == hashlib_mic((tmp_path / "verified.bin").read_bytes(), digest.value)
+
+
+def test_mic_we_expect_for_an_encrypted_unsigned_message_is_over_what_openssl_decrypts(
+    alice, bob, pem, tmp_path
+):
+    message = build(alice, bob, recipient=Recipient(bob.certificate))
+    (tmp_path / "body.p7m").write_bytes(message.body)
+    bob_pem, bob_key = pem(bob)
+    openssl(
+        "cms", "-decrypt", "-binary", "-inform", "DER", "-in", tmp_path / "body.p7m",
+        "-recip", bob_pem, "-inkey", bob_key, "-out", tmp_path / "inner.mime",
+    )  # fmt: skip
+
+    assert message.mic == hashlib_mic((tmp_path / "inner.mime").read_bytes(), "sha256")

@@ -1,9 +1,13 @@
 """Messages and MDNs captured from Mendelson AS2 and IBM Sterling B2Bi parse as MANIFEST.md says."""
 
+import base64
+import hashlib
+import os
+import subprocess
+
 import pytest
 
 import as2
-from as2.smime import compute_mic
 from tests.as2.conftest import VECTORS, load_certificate, load_certificates, load_vector
 
 PAYLOAD = (VECTORS / "payload.txt").read_bytes()
@@ -38,9 +42,9 @@ def test_mendelson_message_gives_payload_byte_for_byte(
     message = as2.parse_message(
         headers,
         body,
-        decrypt_key=key,
-        decrypt_certificate=certificate,
-        verify_certificates=[mecas2_certificate],
+        keys=as2.ReceiverKeys(
+            key=key, certificate=certificate, partner_certificates=(mecas2_certificate,)
+        ),
         require_encryption=encrypted is not None,
         require_signature=signed is not None,
     )
@@ -59,7 +63,8 @@ def test_mendelson_message_gives_payload_byte_for_byte(
 
 def test_mendelson_signed_message_keeps_its_content_type(mecas2_certificate):
     message = as2.parse_message(
-        *load_vector("mecas2_signed.as2"), verify_certificates=[mecas2_certificate]
+        *load_vector("mecas2_signed.as2"),
+        keys=as2.ReceiverKeys(partner_certificates=(mecas2_certificate,)),
     )
 
     assert message.content_type == "application/EDI-Consent"
@@ -71,7 +76,8 @@ def test_mendelson_encrypted_only_message_is_the_bare_payload(pyas2lib_keys):
     # not sign; the filename travels in the HTTP Content-Disposition.
     key, certificate = pyas2lib_keys
     message = as2.parse_message(
-        *load_vector("mecas2_encrypted.as2"), decrypt_key=key, decrypt_certificate=certificate
+        *load_vector("mecas2_encrypted.as2"),
+        keys=as2.ReceiverKeys(key=key, certificate=certificate),
     )
 
     assert message.payload == PAYLOAD
@@ -82,20 +88,51 @@ def test_mendelson_encrypted_only_message_is_the_bare_payload(pyas2lib_keys):
 def test_signed_vectors_with_lf_header_lines_verify_over_crlf_headers(mecas2_certificate):
     # The stored signed part has LF header lines; the MIC is over their canonical CRLF form.
     message = as2.parse_message(
-        *load_vector("mecas2_signed.as2"), verify_certificates=[mecas2_certificate]
+        *load_vector("mecas2_signed.as2"),
+        keys=as2.ReceiverKeys(partner_certificates=(mecas2_certificate,)),
     )
     entity = (
         b"Content-Type: application/EDI-Consent\r\n"
         b"Content-Transfer-Encoding: binary\r\n"
         b"Content-Disposition: attachment; filename=payload.txt\r\n\r\n" + PAYLOAD
     )
-    assert message.mic == compute_mic(entity, "sha256")
+    assert message.mic == base64.b64encode(hashlib.sha256(entity).digest()).decode() + ", sha-256"
+
+
+def test_sterling_mic_is_the_sha1_of_the_signed_entity_openssl_verifies(
+    sterling_certificate, tmp_path
+):
+    # RFC 4130 7.3.1: the MIC of a signed message is over the signed entity, headers included,
+    # in the canonical CRLF form RFC 5751 signs. Cut it out of the vector with byte operations
+    # (not our MIME parser) and let openssl confirm it is what the signature covers.
+    headers, body = load_vector("sb2bi_signed_cmp.msg")
+    content_type = {name.lower(): value for name, value in headers}["content-type"]
+    boundary = content_type.split("boundary=")[1].split(";")[0].strip('"').encode()
+    _, signed_part, signature_part, *_ = body.split(b"--" + boundary)
+    head, _, content = signed_part.removeprefix(b"\n").partition(b"\n\n")
+    entity = head.replace(b"\n", b"\r\n") + b"\r\n\r\n" + content.removesuffix(b"\n")
+    (tmp_path / "entity").write_bytes(entity)
+    (tmp_path / "sig").write_bytes(signature_part.split(b"\n\n", 1)[1].removesuffix(b"\n"))
+    verified = subprocess.run(
+        ["openssl", "cms", "-verify", "-binary", "-inform", "DER", "-noverify",
+         "-in", tmp_path / "sig", "-content", tmp_path / "entity", "-out", os.devnull],
+        capture_output=True, check=False,
+    )  # fmt: skip
+    assert verified.returncode == 0, verified.stderr
+
+    message = as2.parse_message(
+        headers, body, keys=as2.ReceiverKeys(partner_certificates=(sterling_certificate,))
+    )
+
+    sha1 = hashlib.sha1(entity).digest()  # noqa: S324 - the partner's choice, read only
+    assert message.mic == base64.b64encode(sha1).decode() + ", sha1"
 
 
 def test_mendelson_message_from_an_untrusted_signer_is_refused(mallory):
     with pytest.raises(as2.SignatureInvalid) as caught:
         as2.parse_message(
-            *load_vector("mecas2_signed.as2"), verify_certificates=[mallory.certificate]
+            *load_vector("mecas2_signed.as2"),
+            keys=as2.ReceiverKeys(partner_certificates=(mallory.certificate,)),
         )
     assert caught.value.disposition == "authentication-failed"
 
@@ -104,8 +141,7 @@ def test_mendelson_encrypted_message_with_the_wrong_key_fails_decryption(mallory
     with pytest.raises(as2.DecryptionFailed):
         as2.parse_message(
             *load_vector("mecas2_encrypted.as2"),
-            decrypt_key=mallory.key,
-            decrypt_certificate=mallory.certificate,
+            keys=as2.ReceiverKeys(key=mallory.key, certificate=mallory.certificate),
         )
 
 
@@ -113,7 +149,7 @@ def test_sterling_signed_compressed_message_opens(sterling_certificate):
     # pyas2-lib skips this one: binary signature part, LF framing, no signed attributes.
     message = as2.parse_message(
         *load_vector("sb2bi_signed_cmp.msg"),
-        verify_certificates=[sterling_certificate],
+        keys=as2.ReceiverKeys(partner_certificates=(sterling_certificate,)),
         require_signature=True,
     )
 
@@ -128,7 +164,11 @@ def test_sterling_signed_compressed_message_opens(sterling_certificate):
     )
     assert message.mic_algorithm == "sha1" and message.mic.endswith(", sha1")
     assert message.mdn_request == as2.MdnRequest(
-        mode="sync", signed=True, digest_algorithms=("sha1",), url=None, to="SIAS2PRD"
+        mode=as2.MdnMode.SYNC,
+        signed=True,
+        digest_algorithms=(as2.Digest.SHA1,),
+        url=None,
+        to="SIAS2PRD",
     )
 
 
@@ -140,7 +180,9 @@ def test_sterling_message_with_one_flipped_payload_byte_fails_authentication(
     tampered = body[:position] + bytes([body[position] ^ 0x01]) + body[position + 1 :]
 
     with pytest.raises(as2.SignatureInvalid):
-        as2.parse_message(headers, tampered, verify_certificates=[sterling_certificate])
+        as2.parse_message(
+            headers, tampered, keys=as2.ReceiverKeys(partner_certificates=(sterling_certificate,))
+        )
 
 
 def test_mendelson_signed_mdn_reads_disposition_and_mic():
@@ -153,7 +195,7 @@ def test_mendelson_signed_mdn_reads_disposition_and_mic():
     assert mdn.signed == "sha1"
     assert mdn.disposition_type == "processed" and mdn.modifier is None and mdn.successful
     assert mdn.mic == "O4bvrm5t2YunRfwvZicNdEUmPaPZ9vUslX8loVLDck0=, sha-256"
-    assert mdn.mic_algorithm == "sha256" and mdn.mic_matches is True
+    assert mdn.mic_algorithm == "sha256" and mdn.mic_check is as2.MicCheck.MATCHED
     assert mdn.original_message_id == "<20161230102456.10748.40759@imac.local>"
     assert mdn.original_recipient == "mecas2"
 
@@ -166,9 +208,9 @@ def test_mendelson_signed_mdn_is_signed_by_an_older_mecas2_certificate(mecas2_ce
     assert mdn.signer is not None
     assert mdn.signer.subject.rfc4514_string().startswith("CN=mecas2,")
 
-    assert as2.parse_mdn(*load_vector("mecas2_signed.mdn"), verify_certificates=[mdn.signer])
+    assert as2.parse_mdn(*load_vector("mecas2_signed.mdn"), partner_certificates=[mdn.signer])
     with pytest.raises(as2.SignatureInvalid):
-        as2.parse_mdn(*load_vector("mecas2_signed.mdn"), verify_certificates=[mecas2_certificate])
+        as2.parse_mdn(*load_vector("mecas2_signed.mdn"), partner_certificates=[mecas2_certificate])
 
 
 def test_mendelson_unsigned_mdn_reports_authentication_failed():
@@ -191,14 +233,14 @@ def test_unsigned_mdn_is_refused_when_a_signed_one_is_required():
 def test_sterling_signed_mdn_verifies_with_its_certificate(sterling_certificate):
     mdn = as2.parse_mdn(
         *load_vector("sb2bi_signed.mdn"),
-        verify_certificates=[sterling_certificate, *load_certificates("cert_sb2bi_public.ca")],
+        partner_certificates=[sterling_certificate, *load_certificates("cert_sb2bi_public.ca")],
         expected_mic="wNh76aEicfBurg/et2wio4zk/2I=, sha1",
         require_signature=True,
     )
 
     assert mdn.signed == "sha1" and mdn.signer == sterling_certificate
     assert mdn.disposition_type == "processed" and mdn.successful
-    assert mdn.mic == "wNh76aEicfBurg/et2wio4zk/2I=, sha1" and mdn.mic_matches is True
+    assert mdn.mic == "wNh76aEicfBurg/et2wio4zk/2I=, sha1" and mdn.mic_check is as2.MicCheck.MATCHED
     assert mdn.original_message_id == (
         "<151694007918.24690.7052273208458909245@ip-172-31-14-209.ec2.internal>"
     )
@@ -209,7 +251,7 @@ def test_mdn_answering_another_message_is_refused(sterling_certificate):
     with pytest.raises(as2.MdnInvalid):
         as2.parse_mdn(
             *load_vector("sb2bi_signed.mdn"),
-            verify_certificates=[sterling_certificate],
+            partner_certificates=[sterling_certificate],
             expected_message_id="<someone-else@example.com>",
         )
 
@@ -217,7 +259,7 @@ def test_mdn_answering_another_message_is_refused(sterling_certificate):
 def test_mdn_with_a_different_mic_does_not_match(sterling_certificate):
     mdn = as2.parse_mdn(
         *load_vector("sb2bi_signed.mdn"),
-        verify_certificates=[sterling_certificate],
+        partner_certificates=[sterling_certificate],
         expected_mic="AAAAAAAAAAAAAAAAAAAAAAAAAAA=, sha1",
     )
-    assert mdn.mic_matches is False
+    assert mdn.mic_check is as2.MicCheck.MISMATCHED

@@ -1,6 +1,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
+from as2.identifiers import InvalidAs2Id, check_as2_id
 from partnerships.subjects import subject_render
 from partnerships.validators import validate_as2_id
 
@@ -40,3 +41,18 @@ def test_subject_placeholders_are_substituted():
 
 def test_subject_cannot_inject_header_lines():
     assert subject_render("$filename$", filename="a\r\nBcc: x") == "a Bcc: x"
+
+
+@pytest.mark.parametrize(
+    "as2_id", ["a", "AS2 Server", "a  b", " lead", "trail ", "", "x" * 129, "tab\t", "é"]
+)
+def test_the_form_rule_is_the_engines_rule(as2_id):
+    """partnerships accepts exactly the AS2 IDs the engine can put in AS2-From / AS2-To."""
+    try:
+        check_as2_id(as2_id)
+    except InvalidAs2Id as engine_error:
+        with pytest.raises(ValidationError) as caught:
+            validate_as2_id(as2_id)
+        assert caught.value.messages == [str(engine_error)]
+    else:
+        validate_as2_id(as2_id)
