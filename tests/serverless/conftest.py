@@ -1,10 +1,14 @@
 """Fixtures for the serverless tests: KMS keys on the moto server."""
 
+import logging
+import os
+import sys
 from collections.abc import Iterator
 
 import pytest
 
 from serverless_as2.encryption import data_key_cache_clear
+from tests.serverless_as2.test_settings import ROOT
 
 
 @pytest.fixture
@@ -36,3 +40,44 @@ def kms_key(settings, kms, moto_s3_url) -> Iterator[str]:
     data_key_cache_clear()
     yield key_arn
     data_key_cache_clear()
+
+
+@pytest.fixture
+def zappa_lambda(tmp_path, monkeypatch, settings, s3_storage):
+    """Zappa's own `handler.lambda_handler`, in this process, as `zappa package` sets it up.
+
+    Zappa writes a `zappa_settings.py` module into the zip from zappa_settings.json; the handler
+    imports it by name. We generate it the same way (Zappa's CLI, stage production) into a folder
+    on sys.path. Django is the test one (test database, S3 on the moto server); what the handler
+    writes into os.environ and the root logger is put back afterwards.
+    """
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+    from zappa import handler
+    from zappa.cli import ZappaCLI
+
+    cli = ZappaCLI()
+    cli.api_stage = "production"
+    cli.load_credentials = False
+    cli.load_settings(str(ROOT / "zappa_settings.json"))
+    (tmp_path / "zappa_settings.py").write_text(cli.get_zappa_settings_string())
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "zappa_settings", raising=False)
+    monkeypatch.setattr(handler.LambdaHandler, "_LambdaHandler__instance", None)
+    settings.ALLOWED_HOSTS = [API_HOST, "localhost"]
+    environ, log_level = dict(os.environ), logging.getLogger().level
+    # As Django's test client does: the test database connection must outlive each request.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield handler.lambda_handler
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+        os.environ.clear()
+        os.environ.update(environ)
+        logging.getLogger().setLevel(log_level)
+        sys.modules.pop("zappa_settings", None)
+
+
+API_HOST = "abc123.execute-api.us-east-1.amazonaws.com"
