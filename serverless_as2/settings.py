@@ -247,4 +247,9 @@ KMS_REGION = env.get("AWS_REGION", env.get("AWS_DEFAULT_REGION", "us-east-1"))
 # The management command that runs the background work that is due; Zappa's scheduled event
 # (serverless_as2.lambda_events.run_due_work) calls it every minute on Lambda.
 DUE_WORK_COMMAND = env.get("SAS2_DUE_WORK_COMMAND", "as2_run_due")
+# Static files collected at package time into the Lambda zip (`make package`): the data folder
+# of a Lambda is an empty /tmp, where the manifest storage would find no manifest. Relative to
+# the project folder (/var/task on Lambda).
+if env.get("SAS2_STATIC_ROOT"):
+    STATIC_ROOT = BASE_DIR / env["SAS2_STATIC_ROOT"]
 # --- end of the serverless block ---
