@@ -80,7 +80,7 @@ def secret_sealed_with(token: str) -> str:
     if token.startswith(KMS_PREFIX):
         return f"KMS key {_unwrap(_kms_parts(token)[0]).key_id}"
     try:
-        _local_fernet(settings.KEY_ENCRYPTION_KEY)._fernets[0].decrypt(token.encode())
+        _local_fernets(settings.KEY_ENCRYPTION_KEY)[0].decrypt(token.encode())
     except InvalidToken:
         return "an older local key"
     return "the current local key"
@@ -150,8 +150,14 @@ def data_key_cache_clear() -> None:
 
 
 @cache
+def _local_fernets(keys: str) -> list[Fernet]:
+    """The local keys, newest first: SAS2_KEY_ENCRYPTION_KEY may list several, comma-separated."""
+    return [Fernet(key.strip().encode()) for key in keys.split(",") if key.strip()]
+
+
+@cache
 def _local_fernet(keys: str) -> MultiFernet:
-    return MultiFernet([Fernet(key.strip().encode()) for key in keys.split(",") if key.strip()])
+    return MultiFernet(_local_fernets(keys))
 
 
 # -- KMS envelope ------------------------------------------------------------------------------

@@ -168,19 +168,6 @@ def scheduled_event(function: str) -> dict:
     }
 
 
-def zappa_events() -> dict[str, str]:
-    import json
-
-    from tests.serverless_as2.test_settings import ROOT
-
-    stage = json.loads((ROOT / "zappa_settings.json").read_text())["production"]
-    return {event["function"].rsplit(".", 1)[1]: event["expression"] for event in stage["events"]}
-
-
-def test_zappa_schedules_the_due_work_every_minute_and_the_certificate_check_daily():
-    assert zappa_events() == {"run_due_work": "rate(1 minute)", "check_certificates": "rate(1 day)"}
-
-
 # Scheduled work closes stale database connections as a request does: no test transaction
 # may wrap it (transactional_db).
 
