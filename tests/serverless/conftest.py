@@ -43,12 +43,12 @@ def kms_key(settings, kms, moto_s3_url) -> Iterator[str]:
 
 
 @pytest.fixture
-def zappa_lambda(tmp_path, monkeypatch, settings, s3_storage):
+def zappa_lambda(tmp_path, monkeypatch, settings, s3_storage, kms_key):
     """Zappa's own `handler.lambda_handler`, in this process, as `zappa package` sets it up.
 
     Zappa writes a `zappa_settings.py` module into the zip from zappa_settings.json; the handler
     imports it by name. We generate it the same way (Zappa's CLI, stage production) into a folder
-    on sys.path. Django is the test one (test database, S3 on the moto server); what the handler
+    on sys.path. Django is the test one (test database; S3 and KMS on the moto server); what the handler
     writes into os.environ and the root logger is put back afterwards.
     """
     from django.core.signals import request_finished, request_started

@@ -135,6 +135,38 @@ def test_log_in_through_zappas_handler(zappa_lambda, tenant_a, event, prefix):
     assert "a@example.com" in body_of(listed)
 
 
+def test_keystore_downloads_come_back_as_base64_binary_bytes_for_bytes(
+    zappa_lambda, tenant_a, s3_storage
+):
+    from cryptography.hazmat.primitives.serialization import pkcs12
+    from django.test import Client
+
+    from serverless_as2.models import User
+    from tests.certificates.factories import KEYSTORE_PASSWORD
+
+    certificate = certificate_for(make_partnership(tenant_a))
+    assert certificate.password_sealed.startswith("kms1:")  # sealed with KMS (moto server)
+    browser = Client()
+    browser.force_login(User.objects.get(tenant=tenant_a))
+    session = f"sessionid={browser.cookies['sessionid'].value}"
+
+    complete = zappa_lambda(
+        http_event("GET", f"/certificates/{certificate.pk}/keystore/", cookies=session), CONTEXT
+    )
+    assert complete["statusCode"] == 200 and complete["isBase64Encoded"] is True
+    with s3_storage.open(certificate.keystore_key, "rb") as stored:
+        assert base64.b64decode(complete["body"]) == stored.read()
+
+    # The partner keystore is built on the fly with the keystore password, opened through KMS.
+    partner = zappa_lambda(
+        rest_event("GET", f"/certificates/{certificate.pk}/partner-keystore/", cookies=session),
+        CONTEXT,
+    )
+    assert partner["statusCode"] == 200 and partner["isBase64Encoded"] is True
+    opened = pkcs12.load_pkcs12(base64.b64decode(partner["body"]), KEYSTORE_PASSWORD.encode())
+    assert [cert.friendly_name for cert in opened.additional_certs] == [b"amazon"]
+
+
 def test_a_login_post_without_the_csrf_token_is_refused(zappa_lambda, tenant_a):
     form = urlencode({"username": "a@example.com", "password": PASSWORD}).encode()
     posted = zappa_lambda(
@@ -173,7 +205,8 @@ def scheduled_event(function: str) -> dict:
 
 
 def test_the_daily_schedule_mails_expiry_warnings(zappa_lambda, transactional_db, tenant_a):
-    certificate_for(make_partnership(tenant_a), validity_days=5)  # keystore stored in S3 (moto)
+    certificate = certificate_for(make_partnership(tenant_a), validity_days=5)  # S3 on moto
+    assert certificate.password_sealed.startswith("kms1:")
     result = zappa_lambda(
         scheduled_event("serverless_as2.lambda_events.check_certificates"), CONTEXT
     )
