@@ -60,6 +60,7 @@ package: $(LAMBDA_VENV)/.installed
 	SAS2_DATA_DIR=build/collectstatic SAS2_STATIC_ROOT=staticfiles \
 		SAS2_STATICFILES_BACKEND=whitenoise.storage.CompressedManifestStaticFilesStorage \
 		$(LAMBDA_VENV)/bin/python manage.py collectstatic --noinput --verbosity 0
+	@# --json also skips Zappa's version check on pypi.org: packaging needs no network.
 	VIRTUAL_ENV=$(abspath $(LAMBDA_VENV)) PATH=$(abspath $(LAMBDA_VENV))/bin:$$PATH \
-		$(LAMBDA_VENV)/bin/zappa package $(LAMBDA_STAGE) --output $(LAMBDA_ZIP) --disable_progress
+		$(LAMBDA_VENV)/bin/zappa package $(LAMBDA_STAGE) --output $(LAMBDA_ZIP) --disable_progress --json
 	$(LAMBDA_VENV)/bin/python scripts/lambda-zip-compile $(LAMBDA_ZIP)
