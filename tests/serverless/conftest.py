@@ -48,11 +48,13 @@ def zappa_lambda(tmp_path, monkeypatch, settings, s3_storage, kms_key):
 
     Zappa writes a `zappa_settings.py` module into the zip from zappa_settings.json; the handler
     imports it by name. We generate it the same way (Zappa's CLI, stage production) into a folder
-    on sys.path. Django is the test one (test database; S3 and KMS on the moto server); what the handler
-    writes into os.environ and the root logger is put back afterwards.
+    on sys.path. Django is the test one (test database; S3 and KMS on the moto server); what the
+    handler changes for the whole process (os.environ, the root logger, the script prefix) is
+    put back afterwards.
     """
     from django.core.signals import request_finished, request_started
     from django.db import close_old_connections
+    from django.urls import get_script_prefix, set_script_prefix
     from zappa import handler
     from zappa.cli import ZappaCLI
 
@@ -65,7 +67,11 @@ def zappa_lambda(tmp_path, monkeypatch, settings, s3_storage, kms_key):
     monkeypatch.delitem(sys.modules, "zappa_settings", raising=False)
     monkeypatch.setattr(handler.LambdaHandler, "_LambdaHandler__instance", None)
     settings.ALLOWED_HOSTS = [API_HOST, "localhost"]
-    environ, log_level = dict(os.environ), logging.getLogger().level
+    environ, log_level, script_prefix = (
+        dict(os.environ),
+        logging.getLogger().level,
+        get_script_prefix(),
+    )
     # As Django's test client does: the test database connection must outlive each request.
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
@@ -77,6 +83,7 @@ def zappa_lambda(tmp_path, monkeypatch, settings, s3_storage, kms_key):
         os.environ.clear()
         os.environ.update(environ)
         logging.getLogger().setLevel(log_level)
+        set_script_prefix(script_prefix)  # each request set it from SCRIPT_NAME (/production)
         sys.modules.pop("zappa_settings", None)
 
 
