@@ -164,7 +164,7 @@ def _local_fernet(keys: str) -> MultiFernet:
 
 
 def _kms_place() -> tuple[str | None, str]:
-    return settings.KMS_ENDPOINT_URL, settings.KMS_REGION
+    return settings.KMS_ENDPOINT_URL, settings.AWS_REGION_NAME
 
 
 # One data key per (KMS key, endpoint, region) seals every secret this process seals.

@@ -36,7 +36,7 @@ def kms_key(settings, kms, moto_s3_url) -> Iterator[str]:
     key_arn = kms_key_create(kms)
     settings.KMS_KEY_ID = key_arn
     settings.KMS_ENDPOINT_URL = moto_s3_url
-    settings.KMS_REGION = "us-east-1"
+    settings.AWS_REGION_NAME = "us-east-1"
     data_key_cache_clear()
     yield key_arn
     data_key_cache_clear()

@@ -35,6 +35,8 @@ def test_each_stage_runs_django_on_python_3_12_with_binary_bodies_and_no_secrets
     assert "DEBUG=False" in generated  # Zappa's default puts tracebacks in 500 responses
     environment = config["environment_variables"]
     assert environment["SAS2_PRODUCTION"] == "1"
+    # Background tasks start at once as asynchronous invocations of the function itself.
+    assert environment["SAS2_TASKS_BACKEND"] == "serverless_as2.lambda_tasks.LambdaBackend"
     assert not [name for name in environment if re.search("SECRET|PASSWORD|KEY|DATABASE", name)]
     functions = {event["function"]: event["expression"] for event in config["events"]}
     assert functions == {
