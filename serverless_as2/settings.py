@@ -248,3 +248,21 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.get("SAS2_LOG_LEVEL", "INFO")},
 }
+
+# --- Serverless: AWS Lambda and KMS (owned by the serverless work; keep this block together) ---
+# An AWS KMS key (id, ARN or alias/...) that wraps the data keys sealing secrets at rest; empty:
+# secrets are sealed with the local KEY_ENCRYPTION_KEY. Tokens sealed either way keep opening.
+KMS_KEY_ID = env.get("SAS2_KMS_KEY_ID", "")
+KMS_ENDPOINT_URL = env.get("SAS2_KMS_ENDPOINT_URL") or None  # a non-AWS endpoint (tests: moto)
+AWS_REGION_NAME = env.get("AWS_REGION", env.get("AWS_DEFAULT_REGION", "us-east-1"))
+# The management command that runs the background work that is due; Zappa's scheduled event
+# (serverless_as2.lambda_events.run_due_work) calls it every minute on Lambda.
+DUE_WORK_COMMAND = env.get("SAS2_DUE_WORK_COMMAND", "as2_run_due")
+# This function's name on Lambda (set by Lambda): serverless_as2.lambda_tasks invokes itself.
+LAMBDA_FUNCTION_NAME = env.get("AWS_LAMBDA_FUNCTION_NAME", "")
+# Static files collected at package time into the Lambda zip (`make package`): the data folder
+# of a Lambda is an empty /tmp, where the manifest storage would find no manifest. Relative to
+# the project folder (/var/task on Lambda).
+if env.get("SAS2_STATIC_ROOT"):
+    STATIC_ROOT = BASE_DIR / env["SAS2_STATIC_ROOT"]
+# --- end of the serverless block ---
