@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
 
 if TYPE_CHECKING:
     from serverless_as2.kms import DataKey
@@ -128,7 +128,7 @@ def secrets_reseal(*, dry_run: bool = False) -> ResealReport:
     return ResealReport(dict(sealed_with), resealed, secret_sealing_key())
 
 
-def sealed_fields() -> list[tuple[type, str]]:
+def sealed_fields() -> list[tuple[type[models.Model], str]]:
     """Every (model, field name) that holds sealed secrets: fields named ``*_sealed``."""
     from django.apps import apps
 
