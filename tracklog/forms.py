@@ -3,7 +3,9 @@
 import re
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.template.defaultfilters import filesizeformat
 
 from partnerships.models import ContentType, Partnership
 from serverless_as2.models import Tenant
@@ -109,6 +111,18 @@ class MultipleFileField(forms.FileField):
                     "verb": "is" if len(empty) == 1 else "are",
                 },
                 code="empty",
+            )
+        limit = getattr(settings, "MAX_MESSAGE_BYTES", None)
+        too_big = [f.name for f in files if f is not None and limit and f.size > limit]
+        if too_big:
+            raise ValidationError(
+                "%(names)s %(verb)s larger than %(limit)s, the largest file this server sends.",
+                params={
+                    "names": ", ".join(f"“{name}”" for name in too_big),
+                    "verb": "is" if len(too_big) == 1 else "are",
+                    "limit": filesizeformat(limit),
+                },
+                code="too_big",
             )
         return [super(MultipleFileField, self).clean(f, initial) for f in files]
 

@@ -339,3 +339,14 @@ def test_send_file_refuses_a_header_in_the_subject_or_content_type(client_a, par
     page = response.content.decode()
     assert "The subject must fit on one line." in page
     assert "Write a content type like application/EDI-X12." in page
+
+
+def test_send_file_refuses_a_file_over_the_size_limit(client_a, partnership, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MAX_MESSAGE_BYTES = 10
+    response = client_a.post(
+        "/send/",
+        {"partnership": partnership.pk, "files": [SimpleUploadedFile("big.edi", b"x" * 11)]},
+    )
+    assert "“big.edi” is larger than 10\xa0bytes" in response.content.decode()
