@@ -79,7 +79,6 @@ DETAIL_LABELS: dict[str, tuple[str, str]] = {
         "text",
     ),
     "encrypted_for": ("Encrypted for", "certificate"),
-    "mdn_signer": ("MDN signed by", "certificate"),
     "disposition_text": ("Disposition text", "pre"),
     "our_mic": ("Our MIC", "text"),
     "their_mic": ("Their MIC (Received-Content-MIC)", "text"),
@@ -104,7 +103,7 @@ class DetailRow:
     value: Any
 
 
-def _certificate_lines(value: Any) -> list[tuple[str, str]]:
+def certificate_lines(value: Any) -> list[tuple[str, str]]:
     if not isinstance(value, dict):
         return [("", str(value))]
     known = [(label, str(value[key])) for key, label in CERTIFICATE_FIELDS if value.get(key)]
@@ -121,6 +120,10 @@ def _attempt_lines(value: Any) -> list[dict]:
     return [row if isinstance(row, dict) else {"error": str(row)} for row in rows]
 
 
+# Shown in the MDN section of the page instead.
+SHOWN_ELSEWHERE = frozenset({"mdn_signer"})
+
+
 def detail_rows(details: dict) -> list[DetailRow]:
     """The "explain every failure" facts of a message, labelled, known keys first."""
     rows = []
@@ -129,14 +132,14 @@ def detail_rows(details: dict) -> list[DetailRow]:
         if value in (None, "", [], {}):
             continue
         if kind == "certificate":
-            value = _certificate_lines(value)
+            value = certificate_lines(value)
         elif kind == "list":
             value = value if isinstance(value, list) else [value]
         elif kind == "attempts":
             value = _attempt_lines(value)
         rows.append(DetailRow(label, kind, value))
     for key, value in details.items():
-        if key in DETAIL_LABELS or value in (None, "", [], {}):
+        if key in DETAIL_LABELS or key in SHOWN_ELSEWHERE or value in (None, "", [], {}):
             continue
         label = key.replace("_", " ").capitalize()
         if isinstance(value, str | int | float | bool):

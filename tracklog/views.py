@@ -26,7 +26,7 @@ from tracklog import links, selectors, services
 from tracklog.chart import chart_build
 from tracklog.forms import MessageFilterForm, SendFileForm
 from tracklog.models import Message, StatusGroup
-from tracklog.presentation import detail_rows, message_outcome, status_view
+from tracklog.presentation import certificate_lines, detail_rows, message_outcome, status_view
 from tracklog.selectors import MessageFilters, sendable_partnerships
 
 TEST_FILENAME = "as2-test-message.txt"
@@ -85,6 +85,7 @@ def _chart_groups() -> list[tuple[str, str]]:
 @login_required
 def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
     message = selectors.message_get(tenant=request_tenant(request), pk=pk)
+    details = message.details if isinstance(message.details, dict) else {}
     headers = message.headers or {}
     if isinstance(headers, dict):
         headers = list(headers.items())
@@ -96,7 +97,10 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "status": status_view(message),
             "events": list(message.events.all()),
             "headers": headers,
-            "details": detail_rows(message.details or {}),
+            "details": detail_rows(details),
+            "mdn_signer": certificate_lines(details.get("mdn_signer"))
+            if details.get("mdn_signer")
+            else [],
             "outcome": message_outcome(message),
             "link_minutes": max(links.link_max_age() // 60, 1),
             **_row_links(request, message),

@@ -223,6 +223,7 @@ def test_detail_explains_the_message(client_a, tenant_a, partnership):
             "partner_answer": "Internal error\nline two",
             "attempts": [{"at": "2026-12-05 07:00", "error": "timed out", "http_status": None}],
             "something_new": {"a": 1},
+            "mdn_signer": {"subject": "CN=amazon-mdn-signer", "serial": "77"},
         },
         events=[(11, "Raw request stored"), (19, "Signature check failed")],
     )
@@ -248,6 +249,7 @@ def test_detail_explains_the_message(client_a, tenant_a, partnership):
         "Internal error\nline two",
         "timed out",
         "Something new",
+        "CN=amazon-mdn-signer",
     ):
         assert text in page, text
 
