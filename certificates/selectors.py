@@ -1,15 +1,18 @@
 """Reads of certificates: the list, one certificate's details, and what expires soon."""
 
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import rsa
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from certificates import keystore
 from certificates.expiry import SOON, Expiry, expiry_of
 from certificates.models import Certificate, PartnerCertificate
+from partnerships.models import Partnership
 from serverless_as2.models import Tenant
 from serverless_as2.tenancy import tenant_queryset
 
@@ -98,3 +101,61 @@ def expiring_certificates(
         for row in partners.select_related(*(f"certificate__{name}" for name in related))
     ]
     return sorted(found, key=lambda item: (item.expiry.not_after, item.certificate.pk))
+
+
+# --- replaced at merge by the cached version (certificates branch): same names and shape -------
+
+
+@dataclass(frozen=True, slots=True)
+class PartnershipKeys:
+    """What messages of one partnership are signed, encrypted and verified with."""
+
+    private_key: rsa.RSAPrivateKey  # ours
+    certificate: x509.Certificate  # ours
+    partner_certificate: x509.Certificate  # the partner's current one
+    earlier_partner_certificates: tuple[x509.Certificate, ...]  # newest first
+
+
+class NoCertificate(Exception):
+    """The partnership has no certificate (str: a sentence saying what to do)."""
+
+
+_keys_cache: dict[tuple, PartnershipKeys] = {}
+_keys_lock = threading.Lock()
+
+
+def partnership_keys(*, partnership: Partnership) -> PartnershipKeys:
+    """Our key and certificate and the partner's certificates (current first) for a partnership.
+
+    Opening the keystore costs about 70 ms, so keys are kept per process, keyed by what changes
+    when a certificate is rotated, re-imported or deleted (checked with one query per call).
+    """
+    rows = list(
+        PartnerCertificate.objects.filter(certificate__partnership_id=partnership.pk)
+        .order_by(F("in_use_until").desc(nulls_first=True), "-in_use_from", "-pk")
+        .values_list("pk", "certificate_id", "certificate__updated")
+    )
+    if not rows:
+        raise NoCertificate(
+            f"The partnership {partnership} has no certificate: create or import one on its "
+            "Certificate page."
+        )
+    cache_key = (rows[0][1], rows[0][2], tuple(row[0] for row in rows))
+    keys = _keys_cache.get(cache_key)
+    if keys is None:
+        keys = _partnership_keys_load(rows[0][1], [row[0] for row in rows])
+        with _keys_lock:
+            if len(_keys_cache) > 1000:
+                _keys_cache.clear()
+            _keys_cache[cache_key] = keys
+    return keys
+
+
+def _partnership_keys_load(certificate_pk: int, partner_pks: list[int]) -> PartnershipKeys:
+    from certificates.services import _password, _stored_entry  # noqa: PLC0415 (services import us)
+
+    certificate = Certificate.objects.get(pk=certificate_pk)
+    entry = _stored_entry(certificate, _password(certificate))
+    pems = dict(PartnerCertificate.objects.filter(pk__in=partner_pks).values_list("pk", "pem"))
+    partner = [x509.load_pem_x509_certificate(pems[pk].encode()) for pk in partner_pks]
+    return PartnershipKeys(entry.key, entry.certificate, partner[0], tuple(partner[1:]))

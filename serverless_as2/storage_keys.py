@@ -23,3 +23,19 @@ def safe_segment(value: str) -> str:
 def tenant_key(tenant: Tenant, *segments: str) -> str:
     """The storage key private/<tenant_id>/<segment>/..., each segment made safe."""
     return "/".join(["private", str(tenant.id), *(safe_segment(s) for s in segments)])
+
+
+# replaced at merge by the certificates branch's version (same name and shape)
+def message_key(
+    tenant: Tenant,
+    *,
+    partner_as2_id: str,
+    my_as2_id: str,
+    direction: str,
+    message_id: str,
+    name: str,
+) -> str:
+    """private/<tenant>/<partner>/<me>/<inbox|outbox>/<message id>/<name>: a message's files."""
+    if direction not in ("inbox", "outbox"):
+        raise ValueError(f"direction must be inbox or outbox, not {direction!r}")
+    return tenant_key(tenant, partner_as2_id, my_as2_id, direction, message_id, name)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tracklog import views
+from tracklog import endpoint, views
 
 app_name = "tracklog"
 
@@ -15,5 +15,5 @@ urlpatterns = [
         views.partnership_send_test,
         name="partnership_send_test",
     ),
-    path("as2/<uuid:tenant_id>/", views.inbound, name="inbound"),
+    path("as2/<uuid:tenant_id>/", endpoint.inbound, name="inbound"),
 ]

@@ -1,0 +1,187 @@
+"""The one adapter between a partnership's settings and the AS2 engine (`as2`).
+
+Every call into `as2` from the messaging code goes through here, so that a change of the
+engine's API (typed values instead of strings) touches only this module.
+"""
+
+from cryptography import x509
+
+import as2
+from as2.mime import Headers, MimeEntity, entity_from_headers, split_multipart
+from certificates.keystore import certificate_info
+from certificates.selectors import PartnershipKeys
+from partnerships.models import Compression, Encryption, MdnMode, MdnSigning, Partnership, Signing
+
+As2Error = as2.As2Error
+MalformedMessage = as2.MalformedMessage
+SignatureInvalid = as2.SignatureInvalid
+InsufficientSecurity = as2.InsufficientSecurity
+UnknownPartner = as2.UnknownPartner
+InboundMessage = as2.InboundMessage
+InboundMdn = as2.InboundMdn
+OutboundMdn = as2.OutboundMdn
+OutboundMessage = as2.OutboundMessage
+Envelope = as2.Envelope
+
+REPORT_TYPE = "multipart/report"
+
+
+def envelope_read(headers: dict[str, str]) -> Envelope:
+    """Message-ID, AS2-From/To, Subject and the MDN request; MalformedMessage when absent."""
+    return as2.read_envelope(headers)
+
+
+def is_mdn(headers: dict[str, str], body: bytes) -> bool:
+    """Whether a request to the endpoint carries an (async) MDN rather than a message."""
+    fields = Headers.of(headers)
+    content_type = (fields.get("Content-Type") or "").lower()
+    if content_type.startswith(REPORT_TYPE):
+        return True
+    if not content_type.startswith("multipart/signed"):
+        return False
+    try:
+        parts = split_multipart(entity_from_headers(fields, body))
+    except As2Error:
+        return False
+    return bool(parts) and _content_type(parts[0]) == REPORT_TYPE
+
+
+def _content_type(entity: MimeEntity) -> str:
+    return entity.content_type.value
+
+
+def message_build(
+    *,
+    partnership: Partnership,
+    keys: PartnershipKeys,
+    payload: bytes,
+    filename: str,
+    content_type: str,
+    subject: str,
+    message_id: str,
+    async_mdn_url: str | None,
+) -> OutboundMessage:
+    """The AS2 message for a payload, compressed, signed and encrypted as the partnership says."""
+    signing = partnership.sign != Signing.NONE
+    mdn_signed = partnership.mdn_sign != MdnSigning.UNSIGNED
+    return as2.build_message(
+        payload,
+        filename=filename,
+        content_type=content_type,
+        sender=partnership.instance.my_as2_id,
+        receiver=partnership.partner.partner_as2_id,
+        subject=subject,
+        sign_key=keys.private_key if signing else None,
+        sign_certificate=keys.certificate if signing else None,
+        digest_algorithm=partnership.sign if signing else "sha256",
+        encrypt_certificate=(
+            keys.partner_certificate if partnership.encrypt != Encryption.NONE else None
+        ),
+        encrypt_algorithm=partnership.encrypt
+        if partnership.encrypt != Encryption.NONE
+        else "aes256",
+        compress=_compress_order(partnership.compress),
+        content_transfer_encoding=partnership.content_transfer_encoding,  # type: ignore[arg-type]
+        mdn_mode=partnership.mdn_mode,  # type: ignore[arg-type]
+        mdn_signed=mdn_signed,
+        mdn_digest_algorithm=partnership.mdn_sign if mdn_signed else None,
+        mdn_to=partnership.as2_mdn_to or None,
+        async_mdn_url=async_mdn_url if partnership.mdn_mode == MdnMode.ASYNC else None,
+        message_id=message_id,
+    )
+
+
+def _compress_order(value: str) -> as2.message.CompressOrder:
+    if value == Compression.BEFORE_SIGNING:
+        return "before-signing"
+    if value == Compression.AFTER_SIGNING:
+        return "after-signing"
+    return "none"
+
+
+def message_parse(
+    *,
+    partnership: Partnership,
+    keys: PartnershipKeys,
+    headers: dict[str, str],
+    body: bytes,
+    max_payload_size: int,
+) -> InboundMessage:
+    """Decrypt, verify and decompress a received message under the partnership's rules.
+
+    The partner's earlier certificates are accepted by the engine too; the caller decides what a
+    signature by one of them means (see tracklog.services.receive).
+    """
+    return as2.parse_message(
+        headers,
+        body,
+        decrypt_key=keys.private_key,
+        decrypt_certificate=keys.certificate,
+        verify_certificates=[keys.partner_certificate, *keys.earlier_partner_certificates],
+        require_encryption=partnership.encrypt != Encryption.NONE,
+        require_signature=partnership.sign != Signing.NONE,
+        max_payload_size=max_payload_size,
+    )
+
+
+def mdn_build(
+    *,
+    original: InboundMessage | Envelope,
+    keys: PartnershipKeys | None,
+    error: As2Error | None = None,
+    warning: str | None = None,
+    text: str | None = None,
+) -> OutboundMdn:
+    """The MDN answering a message: signed with our key when asked for and we have one."""
+    return as2.build_mdn(
+        original=original,
+        error=error,
+        warning=warning,
+        sign_key=keys.private_key if keys else None,
+        sign_certificate=keys.certificate if keys else None,
+        text=text,
+    )
+
+
+def mdn_parse(
+    *,
+    partnership: Partnership,
+    keys: PartnershipKeys,
+    headers: dict[str, str],
+    body: bytes,
+    expected_mic: str | None,
+    expected_message_id: str | None,
+) -> InboundMdn:
+    """Verify and read a partner's MDN; a signature is required when the partnership asks."""
+    return as2.parse_mdn(
+        headers,
+        body,
+        verify_certificates=[keys.partner_certificate, *keys.earlier_partner_certificates],
+        expected_mic=expected_mic,
+        expected_message_id=expected_message_id,
+        require_signature=partnership.mdn_sign != MdnSigning.UNSIGNED,
+    )
+
+
+def mdn_original_message_id(headers: dict[str, str], body: bytes) -> str | None:
+    """Original-Message-ID of an MDN, read without verifying it (to find the message it answers)."""
+    try:
+        return as2.parse_mdn(headers, body, verify_certificates=None).original_message_id
+    except As2Error:
+        return None
+
+
+def new_message_id() -> str:
+    """A new, globally unique Message-ID for an outbound message."""
+    return as2.message.make_message_id()
+
+
+def certificate_summary(certificate: x509.Certificate) -> dict[str, str]:
+    """Subject, serial, SHA-256 fingerprint and expiry of a certificate, for Message.details."""
+    info = certificate_info(certificate)
+    return {
+        "subject": info.subject,
+        "serial": info.serial,
+        "fingerprint": info.sha256_fingerprint,
+        "not_after": info.not_after.isoformat(),
+    }
