@@ -147,6 +147,15 @@ def partner_post(
             finally:
                 response.release_conn()
                 response.close()
+    except urllib3.exceptions.NewConnectionError as error:  # a subclass of the timeouts
+        raise TransportError(
+            f"The partner at {url} could not be reached: {_reason(error)}."
+        ) from None
+    except urllib3.exceptions.ConnectTimeoutError:
+        raise TransportError(
+            f"The partner at {url} did not accept the connection within "
+            f"{timeouts.connect_timeout:g} seconds."
+        ) from None
     except urllib3.exceptions.TimeoutError:
         raise TransportError(
             f"The partner at {url} did not answer within {timeouts.read_timeout:g} seconds."
@@ -159,8 +168,8 @@ def partner_post(
 
 
 def _reason(error: Exception) -> str:
-    reason = getattr(error, "reason", None) or error
-    text = str(reason)
+    text = str(getattr(error, "reason", None) or error)
     if "Connection refused" in text:
         return "the connection was refused (is the partner's AS2 server running?)"
-    return text.split(": ", 1)[-1] if "object at 0x" in text else text
+    # urllib3 names its connection object first ("<...HTTPConnection object at 0x…>: …").
+    return text.split(">: ", 1)[-1]
