@@ -11,14 +11,12 @@ from django.http import (
     HttpResponse,
     HttpResponseNotAllowed,
 )
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from partnerships.models import Partnership
-from serverless_as2.models import Tenant
 from serverless_as2.pages import list_context
 from serverless_as2.storage_keys import safe_segment
 from serverless_as2.tenancy import request_tenant, tenant_get_or_404
@@ -245,12 +243,3 @@ def partnership_send_test(request: HttpRequest, pk: int) -> HttpResponse:
         request, level, format_html('{} <a href="{}">Open it in the TrackLog</a>.', text, detail)
     )
     return redirect(back)
-
-
-@csrf_exempt  # partners' AS2 servers post here; they carry no CSRF token by design
-def inbound(request: HttpRequest, tenant_id: str) -> HttpResponse:
-    # Until the core's tracklog/endpoint.py takes over the route (then this goes away).
-    get_object_or_404(Tenant, pk=tenant_id)
-    return HttpResponse(
-        "This AS2 endpoint does not accept messages yet.\n", status=503, content_type="text/plain"
-    )
