@@ -4,12 +4,16 @@ Each tenant has a partnership to the other, with certificates imported through t
 service from RSA-2048 keys made once per session; messages go over the live test server.
 """
 
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.urls import reverse
 
+import as2
 from certificates.services import certificate_import
 from partnerships.models import Partnership
 from serverless_as2.models import Tenant
@@ -89,3 +93,68 @@ def pair(transactional_db, live_server, messaging_settings, tenant_a, tenant_b) 
         tenant_b, "beta", "alpha", endpoint_url(live_server.url, tenant_a)
     )
     return Pair(live_server.url, tenant_a, tenant_b, a_to_b, b_to_a)
+
+
+# --- a partner's server whose answers a test chooses -------------------------------------------
+
+
+class Partner:
+    """A partner's HTTP server on 127.0.0.1 whose answer a test chooses."""
+
+    def __init__(self, answer: Callable[[dict, bytes], tuple[int, dict, bytes]]):
+        self.answer = answer
+        self.requests: list[tuple[dict, bytes]] = []
+        partner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 (http.server's name)
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                headers = dict(self.headers.items())
+                partner.requests.append((headers, body))
+                status, answer_headers, answer_body = partner.answer(headers, body)
+                self.send_response(status)
+                for name, value in answer_headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(answer_body)))
+                self.end_headers()
+                self.wfile.write(answer_body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/as2"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def partner_server() -> Iterator[Callable[..., Partner]]:
+    started: list[Partner] = []
+
+    def start(answer):
+        started.append(Partner(answer))
+        return started[-1]
+
+    yield start
+    for partner in started:
+        partner.close()
+
+
+def beta_mdn(headers: dict, body: bytes, *, mic: bool = True, error=None) -> tuple:
+    """What beta answers: a real MDN (signed by beta), with or without the MIC."""
+    key, certificate = identity("beta")
+    parsed = as2.parse_message(
+        headers,
+        body,
+        decrypt_key=key,
+        decrypt_certificate=certificate,
+        verify_certificates=[identity("alpha")[1]],
+    )
+    original = parsed if mic else as2.read_envelope(headers)
+    mdn = as2.build_mdn(original=original, error=error, sign_key=key, sign_certificate=certificate)
+    return 200, dict(mdn.headers), mdn.body

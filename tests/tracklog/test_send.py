@@ -1,67 +1,17 @@
 """Sending to partners that misbehave: down, slow, 500, 4xx, MDNs that prove nothing; the URL
 guard; retries with the same Message-ID and every attempt's error kept."""
 
-import threading
 import time
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 import as2
 from tests.conftest import free_port
-from tests.tracklog.conftest import identity, partnership_with_certificate
+from tests.tracklog.conftest import beta_mdn, identity, partnership_with_certificate
 from tracklog.models import MicCheck, Status
 from tracklog.services import SendRefused, message_deliver, message_queue
 from tracklog.tasks import due_work_run
 from tracklog.transport import UrlRefused, url_check
-
-
-class Partner:
-    """A partner's HTTP server on 127.0.0.1 whose answer a test chooses."""
-
-    def __init__(self, answer: Callable[[dict, bytes], tuple[int, dict, bytes]]):
-        self.answer = answer
-        self.requests: list[tuple[dict, bytes]] = []
-        partner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 (http.server's name)
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                headers = dict(self.headers.items())
-                partner.requests.append((headers, body))
-                status, answer_headers, answer_body = partner.answer(headers, body)
-                self.send_response(status)
-                for name, value in answer_headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(answer_body)))
-                self.end_headers()
-                self.wfile.write(answer_body)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/as2"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def partner_server() -> Iterator[Callable[..., Partner]]:
-    started: list[Partner] = []
-
-    def start(answer):
-        started.append(Partner(answer))
-        return started[-1]
-
-    yield start
-    for partner in started:
-        partner.close()
 
 
 @pytest.fixture
@@ -71,21 +21,6 @@ def alpha(db, tenant_a, messaging_settings):
 
 def send(partnership, payload=b"ISA*00~") -> object:
     return message_queue(partnership=partnership, payload=payload, filename="po.edi")
-
-
-def beta_mdn(headers: dict, body: bytes, *, mic: bool = True, error=None) -> tuple:
-    """What beta answers: a real MDN (signed by beta), with or without the MIC."""
-    key, certificate = identity("beta")
-    parsed = as2.parse_message(
-        headers,
-        body,
-        decrypt_key=key,
-        decrypt_certificate=certificate,
-        verify_certificates=[identity("alpha")[1]],
-    )
-    original = parsed if mic else as2.read_envelope(headers)
-    mdn = as2.build_mdn(original=original, error=error, sign_key=key, sign_certificate=certificate)
-    return 200, dict(mdn.headers), mdn.body
 
 
 def test_partner_down_retries_then_fails_with_every_attempt_kept(alpha):
