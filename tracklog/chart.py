@@ -4,7 +4,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-WIDTH = 700
+WIDTH = 1000
 HEIGHT = 150
 TOP = 12  # room for the highest bar's total
 BOTTOM = 20  # room for the day labels
