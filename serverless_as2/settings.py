@@ -229,11 +229,10 @@ PREVIOUS_CERTIFICATE_GRACE_DAYS = env_int("SAS2_PREVIOUS_CERTIFICATE_GRACE_DAYS"
 # Partner URLs (messages, async MDNs) that resolve to loopback, private, link-local or metadata
 # addresses are refused unless this is on (tests, labs, the demo's loopback partnership).
 ALLOW_PRIVATE_PARTNER_URLS = env_bool("SAS2_ALLOW_PRIVATE_PARTNER_URLS")
-# Where partners POST async MDNs to us: this endpoint's URL (needs SAS2_PUBLIC_BASE_URL or the
-# address the worker sees: http://127.0.0.1:8000 on one machine).
-ASYNC_MDN_BASE_URL = (env.get("SAS2_ASYNC_MDN_BASE_URL") or PUBLIC_BASE_URL or "").rstrip("/") or (
-    "http://127.0.0.1:8000"
-)
+# How this server is reached, by partners and by itself: the base of the Receipt-Delivery-Option
+# URL of our async MDN requests, and of the demo's loopback partnership. SAS2_PUBLIC_BASE_URL
+# when set; on one machine, where `make run` listens.
+SELF_BASE_URL = (env.get("SAS2_SELF_URL") or PUBLIC_BASE_URL or "http://127.0.0.1:8000").rstrip("/")
 # Lifetime of the Copy EDI URL / Copy MDN URL links of the TrackLog, in seconds.
 TRACKLOG_LINK_MAX_AGE = env_int("SAS2_TRACKLOG_LINK_SECONDS", 3600)
 # Background work: Django's tasks framework with the database backend; `manage.py db_worker`

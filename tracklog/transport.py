@@ -8,6 +8,7 @@ connection (DNS rebinding) cannot move the request elsewhere.
 """
 
 import ipaddress
+import re
 import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -77,7 +78,8 @@ def url_check(url: str) -> CheckedUrl:
             "check the partnership's as2_url."
         ) from None
     addresses = list(dict.fromkeys(str(info[4][0]) for info in found))
-    refused = [address for address in addresses if not _address_allowed(address)]
+    own = _is_own_endpoint(parts.scheme, parts.hostname, port, parts.path, parts.query)
+    refused = [a for a in addresses if not own and not _address_allowed(a)]
     if refused:
         raise UrlRefused(
             f"The partner URL's host {parts.hostname} resolves to {', '.join(refused)}, an "
@@ -88,6 +90,21 @@ def url_check(url: str) -> CheckedUrl:
     if parts.query:
         path += "?" + parts.query
     return CheckedUrl(parts.scheme, parts.hostname, port, path, addresses[0])
+
+
+_ENDPOINT_PATH = re.compile(r"/as2/[0-9a-fA-F-]{36}/")
+
+
+def _is_own_endpoint(scheme: str, host: str, port: int, path: str, query: str) -> bool:
+    """This server's own AS2 endpoint (SELF_BASE_URL + /as2/<tenant>/): the demo's loopback
+    partnership posts there. Only that exact path shape, so no other local URL gets through."""
+    own = urlsplit(settings.SELF_BASE_URL)
+    own_port = own.port or (443 if own.scheme == "https" else 80)
+    return (
+        (scheme, host.lower(), port) == (own.scheme, (own.hostname or "").lower(), own_port)
+        and not query
+        and _ENDPOINT_PATH.fullmatch(path) is not None
+    )
 
 
 def _address_allowed(address: str) -> bool:

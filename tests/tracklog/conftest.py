@@ -85,7 +85,7 @@ def messaging_settings(settings):
 
 @pytest.fixture
 def pair(transactional_db, live_server, messaging_settings, tenant_a, tenant_b) -> Pair:
-    messaging_settings.ASYNC_MDN_BASE_URL = live_server.url
+    messaging_settings.SELF_BASE_URL = live_server.url
     a_to_b = partnership_with_certificate(
         tenant_a, "alpha", "beta", endpoint_url(live_server.url, tenant_b)
     )

@@ -105,3 +105,23 @@ def test_mic_of_a_signed_message_is_the_sha256_of_the_signed_entity(pair):
 
     assert sent.mic == f"{base64.b64encode(expected).decode()}, sha-256"
     assert sent.status == Status.MDN_SAVED
+
+
+def test_first_run_demo_shows_a_full_cycle_through_this_servers_own_endpoint(
+    transactional_db, live_server, settings, capsys
+):
+    """bootstrap_demo's loopback partnership works with the URL guard ON: only this server's own
+    endpoint is let through."""
+    from django.core.management import call_command
+
+    settings.ALLOW_PRIVATE_PARTNER_URLS = False
+    settings.SELF_BASE_URL = live_server.url
+    call_command("bootstrap_demo")
+    assert "DEMO-SUPPLIER" in capsys.readouterr().out
+    assert due_work_run() == 1
+    sent = Message.objects.get(direction=Direction.OUTBOUND)
+    assert sent.status == Status.MDN_SAVED, sent.error
+    inbound = Message.objects.get(direction=Direction.INBOUND)
+    assert inbound.status == Status.MDN_SENT
+    assert stored(inbound.payload_key) == stored(sent.payload_key)
+    assert inbound.filename == "invoice-1001.x12"

@@ -199,3 +199,18 @@ def test_queueing_for_a_disabled_partner_is_refused(alpha):
     alpha.partner.save()
     with pytest.raises(SendRefused, match="disabled"):
         send(alpha)
+
+
+def test_this_servers_own_endpoint_is_allowed_for_the_demo_and_nothing_else_local(settings):
+    settings.ALLOW_PRIVATE_PARTNER_URLS = False
+    settings.SELF_BASE_URL = "http://127.0.0.1:8000"
+    own = "http://127.0.0.1:8000/as2/6f1c1f9e-3a43-4c1b-9a4e-2f6d4b1d2c3e/"
+    assert url_check(own).address == "127.0.0.1"
+    for other in (
+        "http://127.0.0.1:8000/admin/",
+        "http://127.0.0.1:8000/as2/6f1c1f9e-3a43-4c1b-9a4e-2f6d4b1d2c3e/../../admin/",
+        own + "?next=/admin/",
+        own.replace(":8000", ":8001"),
+    ):
+        with pytest.raises(UrlRefused):
+            url_check(other)

@@ -197,7 +197,7 @@ def _attempt(message: Message, steps: Steps) -> None:
 def _async_mdn_url(message: Message) -> str | None:
     if message.mdn_mode != MdnMode.ASYNC:
         return None
-    return settings.ASYNC_MDN_BASE_URL + reverse("tracklog:inbound", args=[message.tenant_id])
+    return settings.SELF_BASE_URL + reverse("tracklog:inbound", args=[message.tenant_id])
 
 
 def _security(partnership: Partnership, keys: PartnershipKeys) -> dict:
