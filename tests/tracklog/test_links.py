@@ -51,11 +51,14 @@ def test_no_link_is_offered_for_a_file_that_is_not_stored(client_a, tenant_a):
 
 
 def test_an_altered_link_is_refused(message):
+    other = message_make(message.tenant, message.partnership, payload=b"other payload")
     token = links.file_link_token(message_pk=message.pk, kind=links.FileKind.EDI)
-    value, signature = token.rsplit(":", 1)
+    value, stamp, signature = token.split(":")
     altered = [
-        f"{value}:{signature[:-1]}{'A' if signature[-1] != 'A' else 'B'}",
-        token.replace(str(message.pk), str(message.pk + 1)),
+        f"{value}:{stamp}:{signature[:-1]}{'A' if signature[-1] != 'A' else 'B'}",
+        # another message's pk under this link's stamp and signature
+        signing.b64_encode(json.dumps({"m": other.pk, "k": "edi"}).encode()).decode()
+        + f":{stamp}:{signature}",
         token[:-3],
         "garbage",
         ":::",
