@@ -147,3 +147,14 @@ def detail_rows(details: dict) -> list[DetailRow]:
         else:
             rows.append(DetailRow(label, "json", json.dumps(value, indent=2, default=str)))
     return rows
+
+
+def repeats_and_warnings(message: Message) -> dict[str, int]:
+    """How often the partner sent this message again, and how many warnings it carries."""
+    details = message.details if isinstance(message.details, dict) else {}
+    try:
+        repeats = int(details.get("duplicates") or 0)
+    except (TypeError, ValueError):
+        repeats = 0
+    warnings = details.get("warnings") or []
+    return {"repeats": repeats, "warnings": len(warnings) if isinstance(warnings, list) else 1}

@@ -14,7 +14,7 @@ from django.http import (
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from partnerships.models import Partnership
 from serverless_as2.pages import list_context
@@ -24,7 +24,13 @@ from tracklog import links, selectors, services
 from tracklog.chart import chart_build
 from tracklog.forms import MessageFilterForm, SendFileForm
 from tracklog.models import Message, StatusGroup
-from tracklog.presentation import certificate_lines, detail_rows, message_outcome, status_view
+from tracklog.presentation import (
+    certificate_lines,
+    detail_rows,
+    message_outcome,
+    repeats_and_warnings,
+    status_view,
+)
 from tracklog.selectors import MessageFilters, sendable_partnerships
 
 TEST_FILENAME = "as2-test-message.txt"
@@ -62,7 +68,12 @@ def message_list(request: HttpRequest) -> HttpResponse:
     filters = form.filters() if form.is_bound else MessageFilters()
     context = list_context(request, selectors.message_list(tenant=tenant, filters=filters))
     context["rows"] = [
-        {"message": row, "status": status_view(row), **_row_links(request, row)}
+        {
+            "message": row,
+            "status": status_view(row),
+            **repeats_and_warnings(row),
+            **_row_links(request, row),
+        }
         for row in context["rows"]
     ]
     days, counts = selectors.message_counts_per_day(tenant=tenant)
@@ -143,7 +154,7 @@ def message_download(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     return _stored_file(key, name)
 
 
-@require_GET
+@require_safe
 def file_link(request: HttpRequest, token: str) -> HttpResponse:
     """A Copy EDI URL / Copy MDN URL link: no login, that one file, until it expires."""
     try:

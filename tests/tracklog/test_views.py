@@ -352,3 +352,62 @@ def test_send_file_refuses_a_file_over_the_size_limit(client_a, partnership, set
         {"partnership": partnership.pk, "files": [SimpleUploadedFile("big.edi", b"x" * 11)]},
     )
     assert "“big.edi” is larger than 10\xa0bytes" in response.content.decode()
+
+
+def test_the_list_shows_a_repeat_and_warnings(client_a, tenant_a, partnership):
+    message_make(
+        tenant_a,
+        partnership,
+        direction=Direction.INBOUND,
+        status=Status.MDN_SENT,
+        details={"duplicates": 2, "warnings": ["The signer's certificate expired on 2026-11-01."]},
+    )
+    page = client_a.get("/tracklog/").content.decode()
+    assert "received again 2× (duplicate)" in page and "1 warning<" in page
+
+
+@pytest.mark.parametrize(
+    ("fields", "words"),
+    [
+        (
+            {"status": Status.ORIGINAL_SAVED, "attempts": 0},
+            "Queued: “order.edi” is waiting to be sent.",
+        ),
+        (
+            {"status": Status.ENCRYPTED, "attempts": 2, "error": "The partner answered HTTP 503."},
+            "Not delivered yet (attempt 2): The partner answered HTTP 503.",
+        ),
+        (
+            {"status": Status.SENT, "mdn_mode": "async"},
+            "Sent “order.edi”; waiting for the partner&#x27;s asynchronous MDN.",
+        ),
+        (
+            {"status": Status.SENT, "mdn_mode": "none"},
+            "Sent “order.edi”; this partnership asks for no MDN, so there is no receipt.",
+        ),
+        (
+            {"status": Status.OUTBOUND_FAILED, "error": "The MDN carries no MIC."},
+            "Failed: The MDN carries no MIC.",
+        ),
+        (
+            {"status": Status.MDN_SENT, "direction": Direction.INBOUND},
+            "Received and stored “order.edi”; the MDN was sent to the partner.",
+        ),
+    ],
+)
+def test_the_detail_says_what_happened_in_plain_words(
+    client_a, tenant_a, partnership, fields, words
+):
+    message = message_make(tenant_a, partnership, filename="order.edi", **fields)
+    page = client_a.get(f"/tracklog/{message.pk}/").content.decode()
+    outcome = re.search(r'<div class="outcome[^"]*" role="status">(.*?)</div>', page, re.S).group(1)
+    assert words in outcome
+
+
+def test_a_file_link_answers_head(client, tenant_a, partnership):
+    from tracklog import links
+
+    message = message_make(tenant_a, partnership, payload=b"ISA~")
+    token = links.file_link_token(message_pk=message.pk, kind=links.FileKind.EDI)
+    assert client.head(f"/tracklog/file/{token}/").status_code == 200
+    assert client.post(f"/tracklog/file/{token}/").status_code in (403, 405)
