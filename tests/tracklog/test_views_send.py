@@ -96,3 +96,34 @@ def test_send_test_message_refused_without_a_certificate(client_a, tenant_a):
     response = client_a.post(f"/partnerships/{partnership.pk}/send-test/", follow=True)
     assert "The test message was not sent:" in response.content.decode()
     assert not Message.objects.exists()
+
+
+def test_the_detail_explains_a_signature_by_the_partners_previous_certificate(pair):
+    """B replaced alpha's certificate today; alpha still signs with the old one."""
+    from cryptography.hazmat.primitives import hashes
+    from django.utils import timezone
+
+    from certificates.services import partner_certificate_rotate
+    from tests.certificates.factories import pem_of, rsa_key, self_signed
+    from tests.tracklog.conftest import identity
+    from tracklog.services import message_deliver, message_queue
+
+    old = identity("alpha")[1]
+    new = self_signed(rsa_key(name="tracklog-alpha-next"), "alpha")
+    partner_certificate_rotate(
+        certificate=pair.b_to_a.certificate, partner_certificate_file=pem_of(new)
+    )
+    message_deliver(
+        message=message_queue(partnership=pair.a_to_b, payload=b"ISA*old~", filename="old.edi")
+    )
+    received = Message.objects.get(tenant=pair.tenant_b, direction=Direction.INBOUND)
+    client = logged_in_client(pair.tenant_b)
+    assert "1 warning<" in client.get("/tracklog/").content.decode()
+    page = client.get(f"/tracklog/{received.pk}/").content.decode()
+    assert "Signed with the partner&#x27;s previous certificate, replaced on" in page
+    assert timezone.localdate().isoformat() in page
+    signed_by = page.split("Signed by</dt>", 1)[1].split("</dd>", 1)[0]
+    expected = page.split("The partnership expects</dt>", 1)[1].split("</dd>", 1)[0]
+    assert format(old.serial_number, "X") in signed_by
+    assert old.fingerprint(hashes.SHA256()).hex(":").upper() in signed_by
+    assert format(new.serial_number, "X") in expected
