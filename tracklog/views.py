@@ -118,10 +118,10 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _stored_file(key: str, name: str, *, attachment: bool = True) -> FileResponse:
-    try:
-        handle = default_storage.open(key, "rb")
-    except (FileNotFoundError, OSError) as error:
-        raise Http404("This file is no longer stored.") from error
+    # Checked first: on S3 a missing object would only fail while the response streams.
+    if not default_storage.exists(key):
+        raise Http404("This file is no longer stored.")
+    handle = default_storage.open(key, "rb")
     response = FileResponse(
         handle, as_attachment=attachment, filename=name, content_type="application/octet-stream"
     )
@@ -163,11 +163,14 @@ def file_link(request: HttpRequest, token: str) -> HttpResponse:
         return HttpResponse(f"{refusal}\n", status=404, content_type="text/plain; charset=utf-8")
     message = Message.objects.filter(pk=target.message_pk).first()
     key, name = _file_of(message, target.kind) if message else ("", "")
-    if not key:
+    try:
+        response = _stored_file(key, name) if key else None
+    except Http404:
+        response = None
+    if response is None:
         return HttpResponse(
             "This file is no longer stored.\n", status=404, content_type="text/plain; charset=utf-8"
         )
-    response = _stored_file(key, name)
     response["X-Robots-Tag"] = "noindex"
     return response
 

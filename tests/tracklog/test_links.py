@@ -106,3 +106,18 @@ def test_a_link_to_a_deleted_message_is_a_404(message):
     token = links.file_link_token(message_pk=message.pk, kind=links.FileKind.MDN)
     message.delete()
     assert fetch(f"/tracklog/file/{token}/")[0] == 404
+
+
+def test_links_and_downloads_work_on_s3(tenant_a, client_a, s3_storage):
+    """The same pages on the moto S3 server: bytes come back, a deleted object is a clean 404."""
+    on_s3 = message_make(
+        tenant_a, make_partnership(tenant_a), payload=b"ISA*s3~\n", mdn=b"MDN on S3"
+    )
+    urls = copied_links(client_a, on_s3)
+    assert fetch(urls["Copy EDI URL"]) == (200, b"ISA*s3~\n")
+    download = client_a.get(f"/tracklog/{on_s3.pk}/download/mdn/")
+    assert b"".join(download.streaming_content) == b"MDN on S3"
+    s3_storage.delete(on_s3.payload_key)
+    status, body = fetch(urls["Copy EDI URL"])
+    assert status == 404 and b"no longer stored" in body
+    assert client_a.get(f"/tracklog/{on_s3.pk}/download/edi/").status_code == 404
