@@ -33,6 +33,7 @@ from tracklog.presentation import (
 )
 from tracklog.selectors import MessageFilters, sendable_partnerships
 
+REFRESH_SECONDS = 3
 TEST_FILENAME = "as2-test-message.txt"
 TEST_PAYLOAD = (
     b"This is a test message from Serverless AS2.\r\n"
@@ -81,6 +82,10 @@ def message_list(request: HttpRequest) -> HttpResponse:
         form=form,
         filtered=any(value for key, value in request.GET.items() if key != "page"),
         just_sent=len(filters.ids),
+        # Pending messages change on their own: the page refreshes itself until they settle.
+        refresh_seconds=REFRESH_SECONDS
+        if any(row["status"].group == StatusGroup.PENDING for row in context["rows"])
+        else 0,
         chart=chart_build(days=days, counts=counts, groups=_chart_groups()),
     )
     return render(request, "tracklog/message_list.html", context)
@@ -112,6 +117,7 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
             else [],
             "outcome": message_outcome(message),
             "link_minutes": max(links.link_max_age() // 60, 1),
+            "refresh_seconds": REFRESH_SECONDS if message.group == StatusGroup.PENDING else 0,
             **_row_links(request, message),
         },
     )

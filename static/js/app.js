@@ -151,3 +151,21 @@ function setUpSendFileForm() {
 }
 
 document.addEventListener("DOMContentLoaded", setUpSendFileForm);
+
+// ---- TrackLog: while messages are pending, reload the page now and then (not while the user types).
+function setUpRefresh() {
+  const note = document.querySelector("[data-refresh-seconds]");
+  if (!note) return;
+  const seconds = Number(note.dataset.refreshSeconds) || 5;
+  const tick = () => {
+    const typing = document.activeElement && document.activeElement.matches("input, select, textarea");
+    if (document.visibilityState === "visible" && !typing) {
+      window.location.reload();
+    } else {
+      setTimeout(tick, seconds * 1000);
+    }
+  };
+  setTimeout(tick, seconds * 1000);
+}
+
+document.addEventListener("DOMContentLoaded", setUpRefresh);

@@ -117,12 +117,13 @@ def test_send_file_reaches_26_and_its_edi_link_opens_without_login(
     expect(rows).to_have_count(2)
     expect(rows.first).to_contain_text("22 Original File Saved · Pending")
 
-    due_work_run()  # the worker's job, run inline
-    page.reload()
+    expect(page.get_by_text("this page refreshes itself")).to_be_visible()
+    due_work_run()  # the worker's job, run inline; the page refreshes itself, as a user watches it
     for name in files:
         row = page.get_by_role("row").filter(has_text=name)
         expect(row).to_contain_text("26 MDN Saved · Successful")
 
+    expect(page.get_by_text("this page refreshes itself")).to_have_count(0)
     page.get_by_role("link", name="Show all messages").click()
     expect(rows).to_have_count(4)  # the two sent by alpha and the two beta received
     expect(page.get_by_role("row").filter(has_text="15 Send MDN Successfully")).to_have_count(2)

@@ -411,3 +411,12 @@ def test_a_file_link_answers_head(client, tenant_a, partnership):
     token = links.file_link_token(message_pk=message.pk, kind=links.FileKind.EDI)
     assert client.head(f"/tracklog/file/{token}/").status_code == 200
     assert client.post(f"/tracklog/file/{token}/").status_code in (403, 405)
+
+
+def test_pages_refresh_themselves_only_while_messages_are_pending(client_a, tenant_a, partnership):
+    done = message_make(tenant_a, partnership, status=Status.MDN_SAVED)
+    assert "data-refresh-seconds" not in client_a.get("/tracklog/").content.decode()
+    assert "data-refresh-seconds" not in client_a.get(f"/tracklog/{done.pk}/").content.decode()
+    waiting = message_make(tenant_a, partnership, status=Status.ORIGINAL_SAVED)
+    assert "data-refresh-seconds" in client_a.get("/tracklog/").content.decode()
+    assert "data-refresh-seconds" in client_a.get(f"/tracklog/{waiting.pk}/").content.decode()
