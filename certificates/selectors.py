@@ -6,6 +6,7 @@ from datetime import datetime
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
+from django.db import connection
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
@@ -130,11 +131,7 @@ def partnership_keys(*, partnership: Partnership) -> PartnershipKeys:
     Opening the keystore costs about 70 ms, so keys are kept per process, keyed by what changes
     when a certificate is rotated, re-imported or deleted (checked with one query per call).
     """
-    rows = list(
-        PartnerCertificate.objects.filter(certificate__partnership_id=partnership.pk)
-        .order_by(F("in_use_until").desc(nulls_first=True), "-in_use_from", "-pk")
-        .values_list("pk", "certificate_id", "certificate__updated")
-    )
+    rows = _partner_certificate_rows(partnership.pk)
     if not rows:
         raise NoCertificate(
             f"The partnership {partnership} has no certificate: create or import one on its "
@@ -149,6 +146,23 @@ def partnership_keys(*, partnership: Partnership) -> PartnershipKeys:
                 _keys_cache.clear()
             _keys_cache[cache_key] = keys
     return keys
+
+
+def _partner_certificate_rows(partnership_pk: int) -> list[tuple]:
+    """(partner certificate pk, certificate pk, certificate updated), current first.
+
+    Asked once per message: plain SQL, a tenth of the ORM's query building.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT p.id, c.id, c.updated FROM {PartnerCertificate._meta.db_table} p "  # noqa: S608 (table names from the models)
+            f"JOIN {Certificate._meta.db_table} c ON p.certificate_id = c.id "
+            "WHERE c.partnership_id = %s "
+            "ORDER BY CASE WHEN p.in_use_until IS NULL THEN 0 ELSE 1 END, "
+            "p.in_use_until DESC, p.in_use_from DESC, p.id DESC",
+            [partnership_pk],
+        )
+        return cursor.fetchall()
 
 
 def _partnership_keys_load(certificate_pk: int, partner_pks: list[int]) -> PartnershipKeys:

@@ -196,7 +196,13 @@ if S3_BUCKET:
 else:
     file_storage = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": DATA_DIR / "files", "file_permissions_mode": 0o600},
+        # Keys are chosen by our code, never by uploaders: writing a key again replaces the file
+        # (as on S3), without an exists() check per write.
+        "OPTIONS": {
+            "location": DATA_DIR / "files",
+            "file_permissions_mode": 0o600,
+            "allow_overwrite": True,
+        },
     }
 STORAGES = {
     "default": file_storage,
@@ -233,6 +239,9 @@ ALLOW_PRIVATE_PARTNER_URLS = env_bool("SAS2_ALLOW_PRIVATE_PARTNER_URLS")
 # URL of our async MDN requests, and of the demo's loopback partnership. SAS2_PUBLIC_BASE_URL
 # when set; on one machine, where `make run` listens.
 SELF_BASE_URL = (env.get("SAS2_SELF_URL") or PUBLIC_BASE_URL or "http://127.0.0.1:8000").rstrip("/")
+# Seconds a process keeps a partnership it looked up for received messages (changes saved in the
+# same process apply at once; other processes see them after at most this long).
+PARTNERSHIP_CACHE_SECONDS = env_float("SAS2_PARTNERSHIP_CACHE_SECONDS", 5.0)
 # Lifetime of the Copy EDI URL / Copy MDN URL links of the TrackLog, in seconds.
 TRACKLOG_LINK_MAX_AGE = env_int("SAS2_TRACKLOG_LINK_SECONDS", 3600)
 # Background work: Django's tasks framework with the database backend; `manage.py db_worker`

@@ -4,6 +4,8 @@ Every call into `as2` from the messaging code goes through here, so that a chang
 engine's API (typed values instead of strings) touches only this module.
 """
 
+from functools import lru_cache
+
 from cryptography import x509
 
 import as2
@@ -178,10 +180,16 @@ def new_message_id() -> str:
 
 def certificate_summary(certificate: x509.Certificate) -> dict[str, str]:
     """Subject, serial, SHA-256 fingerprint and expiry of a certificate, for Message.details."""
+    return dict(_summary(certificate))
+
+
+@lru_cache(maxsize=256)
+def _summary(certificate: x509.Certificate) -> tuple[tuple[str, str], ...]:
+    # Every received message names its signer and our certificate: the same few certificates.
     info = certificate_info(certificate)
-    return {
-        "subject": info.subject,
-        "serial": info.serial,
-        "fingerprint": info.sha256_fingerprint,
-        "not_after": info.not_after.isoformat(),
-    }
+    return (
+        ("subject", info.subject),
+        ("serial", info.serial),
+        ("fingerprint", info.sha256_fingerprint),
+        ("not_after", info.not_after.isoformat()),
+    )

@@ -61,9 +61,7 @@ def file_write(key: str, *parts: bytes) -> str:
     content = File(io.BufferedReader(joined, buffer_size=1024 * 1024), name=key)
     content.size = joined.size
     try:
-        if default_storage.exists(key):
-            default_storage.delete(key)
-        name = default_storage.save(key, content)
+        name = default_storage.save(key, content)  # replaces a file there (allow_overwrite)
     except Exception as error:
         logger.exception("Could not store %s", key)
         raise StorageFailed(

@@ -21,7 +21,7 @@ from partnerships.models import Partnership
 from serverless_as2.models import Tenant
 from tracklog import engine
 from tracklog.models import Direction, MdnMode, Message, Status
-from tracklog.services.common import Steps, file_key, partnership_find
+from tracklog.services.common import Steps, file_key, inbound_message_pk, partnership_find
 from tracklog.services.files import (
     StorageFailed,
     file_read,
@@ -72,19 +72,17 @@ def message_receive(*, tenant_id: str, headers: dict[str, str], body: bytes) -> 
         envelope = engine.envelope_read(headers)
     except engine.MalformedMessage as error:
         return bad_request(str(error))
-    tenant = Tenant.objects.filter(pk=tenant_id).first()
-    partnership = (
-        partnership_find(tenant=tenant, my_as2_id=envelope.receiver, partner_as2_id=envelope.sender)
-        if tenant is not None
-        else None
+    partnership = partnership_find(
+        tenant_id=tenant_id, my_as2_id=envelope.receiver, partner_as2_id=envelope.sender
     )
     if engine.is_mdn(headers, body):
         if partnership is None:  # the same answer for an unknown tenant and a known one
             return bad_request(UNKNOWN_PARTNERSHIP.format(**_ids(envelope)))
         return mdn_receive(partnership=partnership, headers=headers, body=body)
     if partnership is None:
+        tenant = Tenant.objects.filter(pk=tenant_id).first()
         return _unknown_partnership(tenant, envelope, headers, body)
-    return _message_receive(tenant, partnership, envelope, headers, body)
+    return _message_receive(partnership.tenant, partnership, envelope, headers, body)
 
 
 def _ids(envelope: engine.Envelope) -> dict[str, str]:
@@ -153,14 +151,11 @@ def _message_receive(
     headers: dict[str, str],
     body: bytes,
 ) -> EndpointAnswer:
-    existing = Message.objects.filter(
-        tenant_id=partnership.tenant_id,
-        direction=Direction.INBOUND,
-        message_id=envelope.message_id,
-        sender=envelope.sender,
-    ).first()
+    existing = inbound_message_pk(
+        tenant=tenant, message_id=envelope.message_id, sender=envelope.sender
+    )
     if existing is not None:
-        return _duplicate(existing, envelope)
+        return _duplicate(Message.objects.get(pk=existing), envelope)
     now = timezone.now()
     message = Message(
         tenant=tenant,
