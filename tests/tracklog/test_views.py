@@ -420,3 +420,16 @@ def test_pages_refresh_themselves_only_while_messages_are_pending(client_a, tena
     waiting = message_make(tenant_a, partnership, status=Status.ORIGINAL_SAVED)
     assert "data-refresh-seconds" in client_a.get("/tracklog/").content.decode()
     assert "data-refresh-seconds" in client_a.get(f"/tracklog/{waiting.pk}/").content.decode()
+
+
+def test_send_file_without_partnerships_says_where_to_start(client_a):
+    page = client_a.get("/send/").content.decode()
+    assert "You have no partnership to send through yet" in page
+
+
+def test_send_file_ignores_another_tenants_partnership_in_the_link(client_b, partnership):
+    partnership.subject = "Secret subject of tenant A"
+    partnership.save()
+    response = client_b.get(f"/send/?partnership={partnership.pk}")
+    assert response.status_code == 200
+    assert "Secret subject" not in response.content.decode()
