@@ -79,6 +79,8 @@ DETAIL_LABELS: dict[str, tuple[str, str]] = {
         "text",
     ),
     "encrypted_for": ("Encrypted for", "certificate"),
+    "our_certificate": ("Our certificate in this partnership", "certificate"),
+    "security": ("Security", "mapping"),
     "disposition_text": ("Disposition text", "pre"),
     "our_mic": ("Our MIC", "text"),
     "their_mic": ("Their MIC (Received-Content-MIC)", "text"),
@@ -99,7 +101,7 @@ CERTIFICATE_FIELDS = (
 @dataclass(frozen=True)
 class DetailRow:
     label: str
-    kind: str  # certificate | text | pre | list | attempts | json
+    kind: str  # certificate | mapping | text | pre | list | attempts | json
     value: Any
 
 
@@ -137,6 +139,12 @@ def detail_rows(details: dict) -> list[DetailRow]:
             value = value if isinstance(value, list) else [value]
         elif kind == "attempts":
             value = _attempt_lines(value)
+        elif kind == "mapping":
+            value = (
+                [(str(name), str(item)) for name, item in value.items()]
+                if isinstance(value, dict)
+                else [("", str(value))]
+            )
         rows.append(DetailRow(label, kind, value))
     for key, value in details.items():
         if key in DETAIL_LABELS or key in SHOWN_ELSEWHERE or value in (None, "", [], {}):

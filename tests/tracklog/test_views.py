@@ -223,6 +223,8 @@ def test_detail_explains_the_message(client_a, tenant_a, partnership):
             "partner_answer": "Internal error\nline two",
             "attempts": [{"at": "2026-12-05 07:00", "error": "timed out", "http_status": None}],
             "something_new": {"a": 1},
+            "our_certificate": {"subject": "CN=mycompany-current", "serial": "43"},
+            "security": {"encryption": "aes256", "signature": "sha256", "compression": "none"},
             "mdn_signer": {"subject": "CN=amazon-mdn-signer", "serial": "77"},
         },
         events=[(11, "Raw request stored"), (19, "Signature check failed")],
@@ -250,6 +252,9 @@ def test_detail_explains_the_message(client_a, tenant_a, partnership):
         "timed out",
         "Something new",
         "CN=amazon-mdn-signer",
+        "Our certificate in this partnership",
+        "CN=mycompany-current",
+        '<span class="muted">encryption:</span> <code>aes256</code>',
     ):
         assert text in page, text
 
