@@ -34,6 +34,8 @@ from tracklog.presentation import (
 from tracklog.selectors import MessageFilters, sendable_partnerships
 
 REFRESH_SECONDS = 3
+# Credentials a client may have sent along; never shown, even if they were recorded.
+HIDDEN_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
 TEST_FILENAME = "as2-test-message.txt"
 TEST_PAYLOAD = (
     b"This is a test message from Serverless AS2.\r\n"
@@ -101,8 +103,11 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
     message = selectors.message_get(tenant=request_tenant(request), pk=pk)
     details = message.details if isinstance(message.details, dict) else {}
     headers = message.headers or {}
-    if isinstance(headers, dict):
-        headers = list(headers.items())
+    headers = [
+        (name, value)
+        for name, value in (headers.items() if isinstance(headers, dict) else headers)
+        if str(name).lower() not in HIDDEN_HEADERS
+    ]
     return render(
         request,
         "tracklog/message_detail.html",

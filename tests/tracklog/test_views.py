@@ -213,7 +213,13 @@ def test_detail_explains_the_message(client_a, tenant_a, partnership):
         mdn_mic="xyz=, sha-256",
         mdn_mic_check="mismatched",
         mdn_disposition="automatic-action/MDN-sent-automatically; processed/error: authentication-failed",
-        headers={"AS2-From": "amazon", "AS2-To": "mycompany", "Message-ID": "<m@x>"},
+        headers={
+            "AS2-From": "amazon",
+            "AS2-To": "mycompany",
+            "Message-ID": "<m@x>",
+            "Authorization": "Basic c2VjcmV0OnNlY3JldA==",
+            "Cookie": "sessionid=secret-session",
+        },
         details={
             "signer": {"subject": "CN=amazon-old", "serial": "1234", "fingerprint": "AA:BB"},
             "expected_signer": {"subject": "CN=amazon", "serial": "5678", "fingerprint": "CC:DD"},
@@ -230,6 +236,7 @@ def test_detail_explains_the_message(client_a, tenant_a, partnership):
         events=[(11, "Raw request stored"), (19, "Signature check failed")],
     )
     page = client_a.get(f"/tracklog/{message.pk}/").content.decode()
+    assert "c2VjcmV0OnNlY3JldA==" not in page and "secret-session" not in page
     assert 'id="error"' in page and "Error Msg" in page
     assert "previous certificate." in page
     for text in (
@@ -392,7 +399,7 @@ def test_the_list_shows_a_repeat_and_warnings(client_a, tenant_a, partnership):
         ),
         (
             {"status": Status.OUTBOUND_FAILED, "error": "The MDN carries no MIC."},
-            "Failed: The MDN carries no MIC.",
+            "This message failed: the reason is under",
         ),
         (
             {"status": Status.MDN_SENT, "direction": Direction.INBOUND},
