@@ -26,11 +26,9 @@ def run_worker() -> None:
     call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
 
 
-def test_queueing_enqueues_a_task_that_the_db_worker_runs(
-    alpha, django_capture_on_commit_callbacks
-):
-    with django_capture_on_commit_callbacks(execute=True):
-        message = message_queue(partnership=alpha, payload=b"ISA~", filename="a.edi")
+def test_queueing_enqueues_a_task_that_the_db_worker_runs(transactional_db, alpha):
+    # Transactional: the task is enqueued on commit, and the worker closes its connection.
+    message = message_queue(partnership=alpha, payload=b"ISA~", filename="a.edi")
     (task,) = DBTaskResult.objects.all()
     assert task.args_kwargs["args"] == [message.pk]
     run_worker()
