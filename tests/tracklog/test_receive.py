@@ -10,6 +10,9 @@ from datetime import timedelta
 import pytest
 from django.core.files.storage import default_storage
 from django.utils import timezone
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 import as2
 from as2.mime import Headers, entity_from_headers, split_multipart
@@ -359,3 +362,37 @@ def test_split_signed_mdn_is_recognised_as_an_mdn():
     assert parts[0].content_type.value == "multipart/report"
     built = alpha_message(encrypt_certificate=None)
     assert not engine.is_mdn(dict(built.headers), built.body)
+
+
+# --- never a 500 ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"AS2-From": "x" * 200},
+        {"AS2-To": "béta"},
+        {"Message-ID": "<" + "m" * 1200 + "@x>"},
+        {"Content-Type": "multipart/signed; boundary="},
+        {"Content-Type": "application/pkcs7-mime; smime-type=enveloped-data\r0"},
+        {"Content-Type": "multipart/report; boundary=zz"},
+        {"Disposition-Notification-Options": "signed-receipt-micalg=optional, md5, ;;;"},
+        {"Receipt-Delivery-Option": "http://169.254.169.254/latest/"},
+    ],
+)
+def test_odd_headers_get_a_sentence_never_a_500(client, beta, tenant_b, changes):
+    built = alpha_message()
+    response = post(client, url_of(tenant_b), {**built.headers, **changes}, built.body)
+    assert response.status_code in (200, 400)
+    assert response.content
+
+
+@hypothesis_settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(body=st.binary(max_size=2000), cut=st.integers(min_value=0, max_value=4000))
+def test_any_body_gets_an_answer_never_a_500(client, beta, tenant_b, body, cut):
+    built = alpha_message()
+    mangled = built.body[:cut] + body
+    headers = {**built.headers, "Message-ID": f"<fuzz-{hashlib.sha1(mangled).hexdigest()}@x>"}  # noqa: S324
+    response = post(client, url_of(tenant_b), headers, mangled)
+    assert response.status_code == 200  # an MDN, processed or error
+    assert mdn_of(response).disposition

@@ -32,6 +32,9 @@ from tracklog.services.files import (
 
 logger = logging.getLogger(__name__)
 
+AS2_ID_MAX_LENGTH = Message._meta.get_field("sender").max_length
+MESSAGE_ID_MAX_LENGTH = Message._meta.get_field("message_id").max_length
+
 TEXT = {"Content-Type": "text/plain; charset=utf-8"}
 UNKNOWN_PARTNERSHIP = (
     "This endpoint has no partnership between AS2-From {sender!r} and AS2-To {receiver!r}. "
@@ -72,6 +75,39 @@ def message_receive(*, tenant_id: str, headers: dict[str, str], body: bytes) -> 
         envelope = engine.envelope_read(headers)
     except engine.MalformedMessage as error:
         return bad_request(str(error))
+    refused = _envelope_refused(envelope)
+    if refused:
+        return bad_request(refused)
+    try:
+        return _receive(tenant_id, envelope, headers, body)
+    except Exception:  # a bug of ours: the partner may send again; never a 500 with a traceback
+        logger.exception("Receiving %s failed unexpectedly", envelope.message_id)
+        return _text_answer(503, RETRY_LATER)
+
+
+def _envelope_refused(envelope: engine.Envelope) -> str | None:
+    """A sentence when the AS2 headers cannot be those of a message we could record or answer."""
+    for name, value in (("AS2-From", envelope.sender), ("AS2-To", envelope.receiver)):
+        if (
+            not 1 <= len(value) <= AS2_ID_MAX_LENGTH
+            or not value.isascii()
+            or not value.isprintable()
+        ):
+            return (
+                f"The {name} header must be an AS2 ID of 1 to {AS2_ID_MAX_LENGTH} printable "
+                "ASCII characters; check the partner's AS2 configuration."
+            )
+    if len(envelope.message_id) > MESSAGE_ID_MAX_LENGTH or not envelope.message_id.isprintable():
+        return (
+            f"The Message-ID must be at most {MESSAGE_ID_MAX_LENGTH} printable characters; "
+            "check the partner's AS2 software."
+        )
+    return None
+
+
+def _receive(
+    tenant_id: str, envelope: engine.Envelope, headers: dict[str, str], body: bytes
+) -> EndpointAnswer:
     partnership = partnership_find(
         tenant_id=tenant_id, my_as2_id=envelope.receiver, partner_as2_id=envelope.sender
     )
