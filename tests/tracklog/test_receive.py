@@ -21,6 +21,7 @@ from certificates.services import partner_certificate_rotate
 from tests.certificates.factories import pem_of, rsa_key, self_signed
 from tests.tracklog.conftest import endpoint_url, identity, partnership_with_certificate
 from tracklog.models import Direction, Message, Status
+from tracklog.tasks import due_work_run
 
 PAYLOAD = b"ISA*00*\nGS*PO\r\nST*850\rx\x00\xff\xfe binary tail\r\n"
 ENTITY = (
@@ -396,3 +397,55 @@ def test_any_body_gets_an_answer_never_a_500(client, beta, tenant_b, body, cut):
     response = post(client, url_of(tenant_b), headers, mangled)
     assert response.status_code == 200  # an MDN, processed or error
     assert mdn_of(response).disposition
+
+
+# --- async MDNs we send ----------------------------------------------------------------------------
+
+
+def test_an_async_mdn_is_posted_by_the_worker_and_retried_until_it_arrives(
+    client, beta, tenant_b, partner_server
+):
+    answers = iter([(503, {}, b"busy"), (200, {}, b"thanks")])
+    partner = partner_server(lambda headers, body: next(answers))
+    built = alpha_message(mdn_mode="async", async_mdn_url=partner.url)
+    response = post(client, url_of(tenant_b), built.headers, built.body)
+    assert response.status_code == 200 and b"asynchronously" in response.content
+    (message,) = inbox(tenant_b)
+    assert message.status == Status.MDN_CREATED and partner.requests == []
+
+    due_work_run()  # first POST: 503, retried (the retry delay is 0 in tests)
+    message.refresh_from_db()
+    assert (
+        message.status == Status.MDN_CREATED
+        and "HTTP 503" in message.details["attempts"][0]["error"]
+    )
+    due_work_run()
+    message.refresh_from_db()
+    assert message.status == Status.MDN_SENT
+    headers, body = partner.requests[-1]
+    mdn = as2.parse_mdn(headers, body, verify_certificates=[identity("beta")[1]])
+    assert mdn.original_message_id == built.message_id and mdn.mic == built.mic
+
+
+def test_an_async_mdn_to_an_internal_address_is_refused_not_posted(
+    client, beta, tenant_b, messaging_settings
+):
+    messaging_settings.ALLOW_PRIVATE_PARTNER_URLS = False
+    built = alpha_message(mdn_mode="async", async_mdn_url="http://10.0.0.5/mdn")
+    post(client, url_of(tenant_b), built.headers, built.body)
+    due_work_run()
+    (message,) = inbox(tenant_b)
+    assert message.status == Status.INBOUND_FAILED
+    assert "internal address" in message.error
+    assert stored(message.payload_key) == PAYLOAD  # the payload itself was received
+
+
+def test_an_mdn_for_no_message_of_ours_is_refused_with_a_sentence(client, beta, tenant_a):
+    key, certificate = identity("beta")
+    envelope = as2.read_envelope(
+        {"AS2-From": "alpha", "AS2-To": "beta", "Message-ID": "<never-sent@alpha>"}
+    )
+    mdn = as2.build_mdn(original=envelope, sign_key=key, sign_certificate=certificate)
+    response = post(client, url_of(tenant_a), mdn.headers, mdn.body)
+    assert response.status_code == 400
+    assert b"<never-sent@alpha>" in response.content
