@@ -97,3 +97,15 @@ def test_send_as2_command_queues_and_delivers(alpha, tmp_path, capsys):
     out = capsys.readouterr().out
     assert out.count("status 26 (MDN Saved)") == 2
     assert [body for _, body in alpha.test_partner.requests] != []
+
+
+def test_as2_run_due_deletes_old_finished_task_results_only(alpha):
+    message = message_queue(partnership=alpha, payload=b"ISA~", filename="a.edi")
+    result = message_deliver_task.enqueue(message.pk)
+    run_worker()
+    DBTaskResult.objects.filter(pk=result.id).update(
+        finished_at=timezone.now() - timedelta(days=20)
+    )
+    fresh = message_deliver_task.enqueue(message.pk)
+    call_command("as2_run_due")
+    assert [str(pk) for pk in DBTaskResult.objects.values_list("pk", flat=True)] == [fresh.id]
