@@ -449,3 +449,27 @@ def test_an_mdn_for_no_message_of_ours_is_refused_with_a_sentence(client, beta, 
     response = post(client, url_of(tenant_a), mdn.headers, mdn.body)
     assert response.status_code == 400
     assert b"<never-sent@alpha>" in response.content
+
+
+def test_a_signer_whose_certificate_expired_is_accepted_with_a_warning(client, beta, tenant_b):
+    """Time passes: the partner's certificate on record (and in their signature) has expired."""
+    from datetime import UTC, datetime
+
+    b_to_a, _ = beta
+    key = identity("alpha")[0]
+    expired = self_signed(
+        key,
+        "alpha",
+        not_before=datetime.now(UTC) - timedelta(days=400),
+        not_after=datetime.now(UTC) - timedelta(days=3),
+    )
+    PartnerCertificate.objects.filter(certificate__partnership=b_to_a).update(
+        pem=pem_of(expired).decode()
+    )
+    built = alpha_message(sign_certificate=expired)
+    response = post(client, url_of(tenant_b), built.headers, built.body)
+    assert mdn_of(response).modifier is None
+    (message,) = inbox(tenant_b)
+    assert message.status == Status.MDN_SENT
+    (warning,) = message.details["warnings"]
+    assert "expired on" in warning and "accepted" in warning
