@@ -473,3 +473,26 @@ def test_a_signer_whose_certificate_expired_is_accepted_with_a_warning(client, b
     assert message.status == Status.MDN_SENT
     (warning,) = message.details["warnings"]
     assert "expired on" in warning and "accepted" in warning
+
+
+def test_a_failed_message_sent_again_is_processed_again_on_the_same_row(client, beta, tenant_b):
+    """The partner encrypted for an old certificate of ours, fixed it, and resent the same
+    Message-ID: a failure was not processed, so the resend is (not answered as a duplicate)."""
+    other = self_signed(rsa_key(name="tracklog-other"), "beta-old")
+    wrong = alpha_message(encrypt_certificate=other)
+    post(client, url_of(tenant_b), wrong.headers, wrong.body)
+    (failed,) = inbox(tenant_b)
+    assert failed.status == Status.INBOUND_FAILED
+
+    fixed = alpha_message(message_id=wrong.message_id)
+    response = post(client, url_of(tenant_b), fixed.headers, fixed.body)
+
+    assert mdn_of(response).modifier is None
+    (message,) = inbox(tenant_b)
+    assert message.pk == failed.pk and message.status == Status.MDN_SENT
+    assert message.error == ""
+    assert stored(message.payload_key) == PAYLOAD
+    texts = [event.text for event in message.events.all()]
+    assert any("after a failure" in text for text in texts)
+    again = post(client, url_of(tenant_b), fixed.headers, fixed.body)  # now a true duplicate
+    assert again.content == response.content

@@ -190,8 +190,11 @@ def _message_receive(
     existing = inbound_message_pk(
         tenant=tenant, message_id=envelope.message_id, sender=envelope.sender
     )
-    if existing is not None:
-        return _duplicate(Message.objects.get(pk=existing), envelope)
+    previous = Message.objects.get(pk=existing) if existing is not None else None
+    if previous is not None and previous.status != Status.INBOUND_FAILED:
+        return _duplicate(previous, envelope)
+    # A message that failed was not processed: sent again (say, after the partner fixed a
+    # certificate), it is processed again, on the same row.
     now = timezone.now()
     message = Message(
         tenant=tenant,
@@ -209,7 +212,15 @@ def _message_receive(
         created=now,
     )
     steps = Steps()
-    steps.add(Status.WAIT_TO_DECRYPT, f"Received {len(body):,} bytes.", at=now)
+    if previous is not None:
+        message.pk, message.created = previous.pk, previous.created
+        steps.add(
+            Status.WAIT_TO_DECRYPT,
+            f"Received again ({len(body):,} bytes) after a failure: processed again.",
+            at=now,
+        )
+    else:
+        steps.add(Status.WAIT_TO_DECRYPT, f"Received {len(body):,} bytes.", at=now)
     try:
         message.raw_key = file_write(
             file_key(message, "message.raw"), http_message_bytes(headers), body
@@ -219,7 +230,10 @@ def _message_receive(
         return _text_answer(503, RETRY_LATER)
     try:
         with transaction.atomic():
-            message.save(force_insert=True)
+            if previous is None:
+                message.save(force_insert=True)
+            else:
+                message.save(force_update=True)
             steps.save(message)
     except IntegrityError:  # the same message, received twice at once: the other one answers
         existing = Message.objects.filter(
