@@ -40,8 +40,13 @@ def _body(request: HttpRequest) -> bytes | None:
     if 0 < length:
         data = request.read(length)  # Django bounds the stream by Content-Length
         return data if len(data) <= limit else None
+    # No Content-Length: a chunked upload, which Django reads as empty. The server (gunicorn)
+    # marks a stream it ends itself with wsgi.input_terminated; read it up to the limit.
+    stream = request.META.get("wsgi.input") if request.META.get("wsgi.input_terminated") else None
+    if stream is None:
+        return b""
     chunks, size = [], 0
-    while chunk := request.read(CHUNK):
+    while chunk := stream.read(CHUNK):
         size += len(chunk)
         if size > limit:
             return None

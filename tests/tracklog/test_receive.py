@@ -496,3 +496,26 @@ def test_a_failed_message_sent_again_is_processed_again_on_the_same_row(client, 
     assert any("after a failure" in text for text in texts)
     again = post(client, url_of(tenant_b), fixed.headers, fixed.body)  # now a true duplicate
     assert again.content == response.content
+
+
+def test_a_chunked_upload_without_content_length_is_read(client, beta, tenant_b, settings):
+    """gunicorn passes chunked bodies with wsgi.input_terminated and no CONTENT_LENGTH."""
+    import io
+
+    built = alpha_message()
+    headers = {
+        f"HTTP_{name.upper().replace('-', '_')}": value for name, value in built.headers.items()
+    }
+    environ = {
+        **headers,
+        "CONTENT_TYPE": built.headers["Content-Type"],
+        "wsgi.input": io.BytesIO(built.body),
+        "wsgi.input_terminated": True,
+    }
+    response = client.generic("POST", url_of(tenant_b), b"", **environ)
+    assert response.status_code == 200 and mdn_of(response).modifier is None
+
+    settings.MAX_MESSAGE_BYTES = 1000
+    environ["wsgi.input"] = io.BytesIO(built.body)
+    environ["HTTP_MESSAGE_ID"] = "<another@alpha>"
+    assert client.generic("POST", url_of(tenant_b), b"", **environ).status_code == 413
