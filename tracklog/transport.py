@@ -56,7 +56,12 @@ class CheckedUrl:
     host: str
     port: int
     path: str
-    address: str  # the resolved, checked IP address to connect to
+    addresses: tuple[str, ...]  # every address the host resolved to, all checked
+
+    @property
+    def address(self) -> str:
+        """The first address to connect to."""
+        return self.addresses[0]
 
 
 def url_check(url: str) -> CheckedUrl:
@@ -89,7 +94,7 @@ def url_check(url: str) -> CheckedUrl:
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
-    return CheckedUrl(parts.scheme, parts.hostname, port, path, addresses[0])
+    return CheckedUrl(parts.scheme, parts.hostname, port, path, tuple(addresses))
 
 
 _ENDPOINT_PATH = re.compile(r"/as2/[0-9a-fA-F-]{36}/")
@@ -133,10 +138,41 @@ def partner_post(
         host_header = f"[{target.host}]"
     elif ":" in target.host:
         host_header = f"[{target.host}]:{target.port}"
+    last: TransportError | None = None
+    for address in target.addresses:  # the next checked address when one cannot be reached
+        try:
+            return _post_to(address, target, timeouts, host_header, headers, body)
+        except urllib3.exceptions.NewConnectionError as error:  # a subclass of the timeouts
+            last = TransportError(f"The partner at {url} could not be reached: {_reason(error)}.")
+        except urllib3.exceptions.ConnectTimeoutError:
+            last = TransportError(
+                f"The partner at {url} did not accept the connection within "
+                f"{timeouts.connect_timeout:g} seconds."
+            )
+        except urllib3.exceptions.TimeoutError:
+            raise TransportError(
+                f"The partner at {url} did not answer within {timeouts.read_timeout:g} seconds."
+            ) from None
+        except urllib3.exceptions.HTTPError as error:
+            raise TransportError(
+                f"The partner at {url} could not be reached: {_reason(error)}."
+            ) from None
+    assert last is not None  # noqa: S101 - url_check never returns no address
+    raise last
+
+
+def _post_to(
+    address: str,
+    target: CheckedUrl,
+    timeouts: urllib3.Timeout,
+    host_header: str,
+    headers: dict[str, str],
+    body: bytes,
+) -> PartnerAnswer:
     pool: urllib3.HTTPConnectionPool
     if target.scheme == "https":
         pool = urllib3.HTTPSConnectionPool(
-            target.address,
+            address,
             target.port,
             timeout=timeouts,
             retries=False,
@@ -145,42 +181,22 @@ def partner_post(
             server_hostname=target.host,
         )
     else:
-        pool = urllib3.HTTPConnectionPool(
-            target.address, target.port, timeout=timeouts, retries=False
+        pool = urllib3.HTTPConnectionPool(address, target.port, timeout=timeouts, retries=False)
+    with pool:
+        response = pool.urlopen(
+            "POST",
+            target.path,
+            body=body,
+            headers={**headers, "Host": host_header, "Content-Length": str(len(body))},
+            redirect=False,
+            preload_content=False,
+            assert_same_host=False,
         )
-    try:
-        with pool:
-            response = pool.urlopen(
-                "POST",
-                target.path,
-                body=body,
-                headers={**headers, "Host": host_header, "Content-Length": str(len(body))},
-                redirect=False,
-                preload_content=False,
-                assert_same_host=False,
-            )
-            try:
-                data = response.read(MAX_ANSWER_BYTES)
-            finally:
-                response.release_conn()
-                response.close()
-    except urllib3.exceptions.NewConnectionError as error:  # a subclass of the timeouts
-        raise TransportError(
-            f"The partner at {url} could not be reached: {_reason(error)}."
-        ) from None
-    except urllib3.exceptions.ConnectTimeoutError:
-        raise TransportError(
-            f"The partner at {url} did not accept the connection within "
-            f"{timeouts.connect_timeout:g} seconds."
-        ) from None
-    except urllib3.exceptions.TimeoutError:
-        raise TransportError(
-            f"The partner at {url} did not answer within {timeouts.read_timeout:g} seconds."
-        ) from None
-    except urllib3.exceptions.HTTPError as error:
-        raise TransportError(
-            f"The partner at {url} could not be reached: {_reason(error)}."
-        ) from None
+        try:
+            data = response.read(MAX_ANSWER_BYTES)
+        finally:
+            response.release_conn()
+            response.close()
     return PartnerAnswer(response.status, dict(response.headers.items()), data)
 
 

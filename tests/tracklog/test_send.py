@@ -214,3 +214,89 @@ def test_this_servers_own_endpoint_is_allowed_for_the_demo_and_nothing_else_loca
     ):
         with pytest.raises(UrlRefused):
             url_check(other)
+
+
+# --- HTTPS: connect to the checked address, verify the URL's host name ------------------------------
+
+
+@pytest.fixture
+def tls_partner(tmp_path, monkeypatch):
+    """An HTTPS server on 127.0.0.1 whose certificate names "localhost", trusted through
+    SSL_CERT_FILE (how OpenSSL finds the default trust store)."""
+    import datetime
+    import ipaddress
+    import ssl
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.x509.oid import NameOID
+
+    from tests.certificates.factories import rsa_key
+
+    key = rsa_key(name="tls-localhost")
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.2"))]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    (tmp_path / "cert.pem").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    seen = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            self.rfile.read(int(self.headers["Content-Length"]))
+            seen.append(self.headers["Host"])
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "cert.pem"))
+    yield server.server_port, seen
+    server.shutdown()
+    server.server_close()
+
+
+def test_https_partner_is_reached_at_the_checked_address_under_its_own_name(
+    tls_partner, messaging_settings
+):
+    from tracklog.transport import TransportError, partner_post
+
+    port, seen = tls_partner
+    answer = partner_post(url=f"https://localhost:{port}/as2", headers={}, body=b"x")
+    assert answer.status == 200 and seen == [f"localhost:{port}"]
+    # The certificate names localhost, not the address: asking for 127.0.0.1 must fail to verify.
+    with pytest.raises(TransportError, match="certificate|hostname|match"):
+        partner_post(url=f"https://127.0.0.1:{port}/as2", headers={}, body=b"x")

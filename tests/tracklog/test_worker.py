@@ -99,7 +99,7 @@ def test_send_as2_command_queues_and_delivers(alpha, tmp_path, capsys):
     assert [body for _, body in alpha.test_partner.requests] != []
 
 
-def test_as2_run_due_deletes_old_finished_task_results_only(alpha):
+def test_as2_run_due_deletes_old_finished_task_results_only(transactional_db, alpha):
     message = message_queue(partnership=alpha, payload=b"ISA~", filename="a.edi")
     result = message_deliver_task.enqueue(message.pk)
     run_worker()
