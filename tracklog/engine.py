@@ -126,6 +126,23 @@ def message_parse(
     )
 
 
+def message_signer(
+    *, keys: PartnershipKeys, headers: dict[str, str], body: bytes
+) -> x509.Certificate | None:
+    """The certificate a message carries in its signature (trusted for this question only), to
+    say who signed a message whose signature the partnership does not accept; None if unknown."""
+    try:
+        return as2.parse_message(
+            headers,
+            body,
+            decrypt_key=keys.private_key,
+            decrypt_certificate=keys.certificate,
+            verify_certificates=None,
+        ).signer
+    except As2Error:
+        return None
+
+
 def mdn_build(
     *,
     original: InboundMessage | Envelope,

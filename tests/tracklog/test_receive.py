@@ -519,3 +519,16 @@ def test_a_chunked_upload_without_content_length_is_read(client, beta, tenant_b,
     environ["wsgi.input"] = io.BytesIO(built.body)
     environ["HTTP_MESSAGE_ID"] = "<another@alpha>"
     assert client.generic("POST", url_of(tenant_b), b"", **environ).status_code == 413
+
+
+def test_a_message_signed_by_a_stranger_names_both_certificates(client, beta, tenant_b):
+    stranger_key = rsa_key(name="tracklog-stranger")
+    stranger = self_signed(stranger_key, "mallory")
+    built = alpha_message(sign_key=stranger_key, sign_certificate=stranger)
+    response = post(client, url_of(tenant_b), built.headers, built.body)
+    assert mdn_of(response).modifier == "error: authentication-failed"
+    (message,) = inbox(tenant_b)
+    assert message.details["signer"]["subject"] == "CN=mallory"
+    assert message.details["signer"]["serial"] == format(stranger.serial_number, "X")
+    assert message.details["expected_signer"]["subject"] == "CN=alpha"
+    assert message.payload_key == ""

@@ -281,6 +281,11 @@ def _process(
         )
         warnings = _signer_check(partnership, security.keys, inbound, details)
     except engine.As2Error as error:
+        unknown_signer = isinstance(error, engine.SignatureInvalid) and "signer" not in details
+        if unknown_signer and security.keys is not None:  # say who did sign it
+            signer = engine.message_signer(keys=security.keys, headers=headers, body=body)
+            if signer is not None:
+                details["signer"] = engine.certificate_summary(signer)
         return _failed(message, steps, envelope, security.keys, error)
     message.mic = inbound.mic
     message.filename = (inbound.filename or "")[:255]
