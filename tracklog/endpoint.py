@@ -10,6 +10,8 @@ from tracklog.services import EndpointAnswer, message_receive
 CHUNK = 1024 * 1024
 # HTTP header names partners send that are not part of the AS2 message.
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "host", "content-length"}
+# Credentials never reach the TrackLog, the stored raw message or a log.
+_SECRET = {"authorization", "proxy-authorization", "cookie"}
 
 
 def _answer(answer: EndpointAnswer) -> HttpResponse:
@@ -62,6 +64,8 @@ def inbound(request: HttpRequest, tenant_id) -> HttpResponse:
     if body is None:
         return _too_large()
     headers = {
-        name: value for name, value in request.headers.items() if name.lower() not in _HOP_BY_HOP
+        name: "(hidden)" if name.lower() in _SECRET else value
+        for name, value in request.headers.items()
+        if name.lower() not in _HOP_BY_HOP
     }
     return _answer(message_receive(tenant_id=str(tenant_id), headers=headers, body=body))

@@ -532,3 +532,12 @@ def test_a_message_signed_by_a_stranger_names_both_certificates(client, beta, te
     assert message.details["signer"]["serial"] == format(stranger.serial_number, "X")
     assert message.details["expected_signer"]["subject"] == "CN=alpha"
     assert message.payload_key == ""
+
+
+def test_partner_credentials_are_not_kept_with_the_message(client, beta, tenant_b):
+    built = alpha_message()
+    headers = {**built.headers, "Authorization": "Basic YWxwaGE6czNjcmV0"}
+    post(client, url_of(tenant_b), headers, built.body)
+    (message,) = inbox(tenant_b)
+    assert message.headers["Authorization"] == "(hidden)"
+    assert b"YWxwaGE6czNjcmV0" not in stored(message.raw_key)
