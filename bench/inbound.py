@@ -172,15 +172,16 @@ class Server:
                 pids.append(int(entry.name))
         return pids
 
-    def cpu_seconds(self) -> float:
-        total = 0
+    def cpu_seconds(self) -> tuple[float, float]:
+        """(user, system) CPU seconds of the gunicorn processes so far."""
+        user = system = 0
         for pid in self.gunicorn_pids():
             try:
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            total += int(fields[11]) + int(fields[12])  # utime + stime
-        return total / CLOCK_TICKS
+            user, system = user + int(fields[11]), system + int(fields[12])
+        return user / CLOCK_TICKS, system / CLOCK_TICKS
 
     def peak_memory_mb(self) -> tuple[float, float]:
         """(largest worker's peak RSS, peak RSS of all gunicorn processes added up) in MB."""
@@ -299,7 +300,9 @@ def main() -> None:
         requests = [request_bytes(path, message) for message in messages]
         cpu_before = server.cpu_seconds()
         seconds, latencies, failures = load(port, requests, options.clients)
-        cpu = server.cpu_seconds() - cpu_before
+        (user_after, system_after), (user_before, system_before) = server.cpu_seconds(), cpu_before
+        user, system = user_after - user_before, system_after - system_before
+        cpu = user + system
         worker_peak, total_peak = server.peak_memory_mb()
         stored = Message.objects.filter(status=Status.MDN_SENT).count()
         rate = options.messages / seconds
@@ -308,7 +311,8 @@ def main() -> None:
         print(f"  latency p50 / p95   {percentile(latencies, 0.5) * 1000:6.1f} / "
               f"{percentile(latencies, 0.95) * 1000:.1f} ms")  # fmt: skip
         print(f"  failures            {failures:8d}   (recorded 15: {stored - len(warmup)})")
-        print(f"  server CPU/message  {cpu / options.messages * 1000:8.2f} ms")
+        print(f"  server CPU/message  {cpu / options.messages * 1000:8.2f} ms   (user "
+              f"{user / options.messages * 1000:.2f}, system {system / options.messages * 1000:.2f})")  # fmt: skip
         print(f"  server peak memory  {worker_peak:8.1f} MB per worker, {total_peak:.1f} MB all")
         engine = engine_rate(messages[:1000])
         print(f"engine only (parse + signed MDN, 1 core, same messages): {engine:.1f} messages/s"
