@@ -106,7 +106,7 @@ class Message(TenantOwned):
     filename = models.CharField(max_length=255, blank=True)
     content_type = models.CharField(max_length=255, blank=True)
     size = models.BigIntegerField(default=0, help_text="Bytes of the payload.")
-    created = models.DateTimeField(auto_now_add=True, db_index=True)
+    created = models.DateTimeField(auto_now_add=True)  # indexed with tenant (Meta.indexes)
     updated = models.DateTimeField(auto_now=True)
     mic = models.CharField(max_length=200, blank=True, help_text='Ours: "<base64>, sha-256".')
     mdn_mode = models.CharField(max_length=5, choices=MdnMode.choices, default=MdnMode.NONE)
