@@ -29,6 +29,7 @@ from tracklog.services.files import (
     http_message_bytes,
     http_message_split,
 )
+from tracklog.services.send import mdn_apply
 
 logger = logging.getLogger(__name__)
 
@@ -251,11 +252,6 @@ def _message_receive(
     return outcome
 
 
-@dataclass
-class _Security:
-    keys: PartnershipKeys | None = None
-
-
 def _process(
     partnership: Partnership,
     message: Message,
@@ -265,28 +261,28 @@ def _process(
     body: bytes,
 ) -> EndpointAnswer:
     """Parse, store the payload, build and store the MDN; fills `message` and `steps`."""
-    security = _Security()
+    keys: PartnershipKeys | None = None
     details: dict = {}
     message.details = details
     try:
-        security.keys = _keys_for_receiving(partnership)
-        details["expected_signer"] = engine.certificate_summary(security.keys.partner_certificate)
-        details["our_certificate"] = engine.certificate_summary(security.keys.certificate)
+        keys = _keys_for_receiving(partnership)
+        details["expected_signer"] = engine.certificate_summary(keys.partner_certificate)
+        details["our_certificate"] = engine.certificate_summary(keys.certificate)
         inbound = engine.message_parse(
             partnership=partnership,
-            keys=security.keys,
+            keys=keys,
             headers=headers,
             body=body,
             max_payload_size=settings.MAX_MESSAGE_BYTES * 4,
         )
-        warnings = _signer_check(partnership, security.keys, inbound, details)
+        warnings = _signer_check(partnership, keys, inbound, details)
     except engine.As2Error as error:
         unknown_signer = isinstance(error, engine.SignatureInvalid) and "signer" not in details
-        if unknown_signer and security.keys is not None:  # say who did sign it
-            signer = engine.message_signer(keys=security.keys, headers=headers, body=body)
+        if unknown_signer and keys is not None:  # say who did sign it
+            signer = engine.message_signer(keys=keys, headers=headers, body=body)
             if signer is not None:
                 details["signer"] = engine.certificate_summary(signer)
-        return _failed(message, steps, envelope, security.keys, error)
+        return _failed(message, steps, envelope, keys, error)
     message.mic = inbound.mic
     message.filename = (inbound.filename or "")[:255]
     message.content_type = inbound.content_type[:255]
@@ -314,7 +310,7 @@ def _process(
     if envelope.mdn_request is None:
         message.status = Status.SAVED
         return _text_answer(200, "Received; no MDN was requested.")
-    mdn = engine.mdn_build(original=inbound, keys=security.keys)
+    mdn = engine.mdn_build(original=inbound, keys=keys)
     return _mdn_answer(message, steps, mdn, Status.MDN_CREATED)
 
 
@@ -478,8 +474,6 @@ def mdn_receive(
     *, partnership: Partnership, headers: dict[str, str], body: bytes
 ) -> EndpointAnswer:
     """An async MDN from a partner: complete the outbound message it answers."""
-    from tracklog.services.send import mdn_apply  # noqa: PLC0415 (send imports receive's peers)
-
     original_id = engine.mdn_original_message_id(headers, body)
     message = (
         Message.objects.select_related("partnership__instance", "partnership__partner", "tenant")

@@ -21,7 +21,13 @@ from partnerships.subjects import subject_render
 from tracklog import engine
 from tracklog.models import Direction, MdnMode, Message, MicCheck, Status
 from tracklog.services.common import Steps, file_key
-from tracklog.services.files import StorageFailed, file_read, file_write, http_message_bytes
+from tracklog.services.files import (
+    StorageFailed,
+    file_read,
+    file_write,
+    http_message_bytes,
+    http_message_split,
+)
 from tracklog.transport import PartnerAnswer, TransportError, partner_post
 
 logger = logging.getLogger(__name__)
@@ -407,8 +413,6 @@ def _mdn_claim(message: Message) -> bool:
 
 def mdn_deliver(*, message: Message) -> Message:
     """POST the stored async MDN of an inbound message to its Receipt-Delivery-Option URL."""
-    from tracklog.services.files import http_message_split  # noqa: PLC0415
-
     message = Message.objects.get(pk=message.pk)
     if not message.mdn_key or not _mdn_claim(message):
         return message
