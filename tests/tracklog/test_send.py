@@ -300,3 +300,20 @@ def test_https_partner_is_reached_at_the_checked_address_under_its_own_name(
     # The certificate names localhost, not the address: asking for 127.0.0.1 must fail to verify.
     with pytest.raises(TransportError, match="certificate|hostname|match"):
         partner_post(url=f"https://127.0.0.1:{port}/as2", headers={}, body=b"x")
+
+
+def test_an_async_mdn_url_only_this_machine_can_reach_is_pointed_out(
+    alpha, partner_server, messaging_settings
+):
+    messaging_settings.SELF_BASE_URL = "http://127.0.0.1:8000"
+    partner = partner_server(lambda headers, body: (200, {}, b""))
+    alpha.as2_url = partner.url.replace("127.0.0.1", "partner.example")
+    alpha.mdn_mode = "async"
+    alpha.save()
+    from tracklog.services.send import _async_mdn_url_warning
+
+    message = send(alpha)
+    warning = _async_mdn_url_warning(message, alpha)
+    assert warning and "SAS2_SELF_URL" in warning
+    alpha.as2_url = partner.url  # a lab partner on this machine: nothing to point out
+    assert _async_mdn_url_warning(message, alpha) is None

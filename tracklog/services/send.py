@@ -9,6 +9,7 @@ duplicate and answers the MDN it sent the first time).
 
 import logging
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
@@ -191,6 +192,9 @@ def _attempt(message: Message, steps: Steps) -> None:
     )
     message.status = Status.ENCRYPTED
     message.details = {**message.details, **_security(partnership, keys)}
+    warning = _async_mdn_url_warning(message, partnership)
+    if warning and warning not in message.details.get("warnings", []):
+        message.details["warnings"] = [*message.details.get("warnings", []), warning]
     steps.add(Status.ENCRYPTED, _built_text(partnership, keys, len(built.body), message.attempts))
     try:
         answer = partner_post(url=partnership.as2_url, headers=built.headers, body=built.body)
@@ -204,6 +208,21 @@ def _async_mdn_url(message: Message) -> str | None:
     if message.mdn_mode != MdnMode.ASYNC:
         return None
     return settings.SELF_BASE_URL + reverse("tracklog:inbound", args=[message.tenant_id])
+
+
+def _async_mdn_url_warning(message: Message, partnership: Partnership) -> str | None:
+    """A sentence when the partner is asked to post its MDN to an address only we can reach."""
+    url = _async_mdn_url(message)
+    if url is None:
+        return None
+    ours, theirs = urlsplit(url).hostname or "", urlsplit(partnership.as2_url).hostname or ""
+    local = ("localhost", "127.0.0.1", "::1")
+    if ours in local and theirs not in local:
+        return (
+            f"The partner is asked to send its MDN to {url}, an address only this machine can "
+            "reach: set SAS2_SELF_URL (or SAS2_PUBLIC_BASE_URL) to this server's public URL."
+        )
+    return None
 
 
 def _security(partnership: Partnership, keys: PartnershipKeys) -> dict:
