@@ -110,3 +110,24 @@ def test_as2_run_due_deletes_old_finished_task_results_only(transactional_db, al
     call_command("as2_run_due")
     left = {str(pk) for pk in DBTaskResult.objects.values_list("pk", flat=True)}
     assert result.id not in left and fresh.id in left
+
+
+def test_an_async_mdn_that_never_comes_fails_the_message_after_the_wait(
+    alpha, messaging_settings, partner_server
+):
+    partner = partner_server(lambda headers, body: (200, {}, b""))
+    alpha.as2_url, alpha.mdn_mode = partner.url, "async"
+    alpha.save()
+    message = message_deliver(
+        message=message_queue(partnership=alpha, payload=b"ISA~", filename="a.edi")
+    )
+    assert message.status == Status.SENT
+    assert "Receipt-Delivery-Option" in partner.requests[0][0]
+    assert due_work_run() == 0  # still waiting
+    Message.objects.filter(pk=message.pk).update(
+        next_attempt_at=timezone.now() - timedelta(seconds=1)
+    )
+    assert due_work_run() == 1
+    message.refresh_from_db()
+    assert message.status == Status.OUTBOUND_FAILED
+    assert "No asynchronous MDN arrived within 24 hours" in message.error
