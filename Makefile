@@ -23,7 +23,7 @@ run: $(VENV)/.app-installed
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py bootstrap_demo
-	$(BIN)/gunicorn serverless_as2.wsgi --bind 127.0.0.1:8000 --workers 2 --access-logfile -
+	scripts/serve
 
 test: $(VENV)/.test-installed
 	scripts/install-test-tools
@@ -40,6 +40,8 @@ lint: $(VENV)/.test-installed
 
 bench: $(VENV)/.test-installed
 	$(BIN)/python bench/engine.py
+	$(BIN)/python bench/inbound.py
+	$(BIN)/python bench/keys.py
 
 # The Lambda zip, built offline by `zappa package` from a runtime-only environment: the
 # dependencies of pyproject.toml and Zappa (its handler runs on Lambda), no test packages.

@@ -30,6 +30,24 @@ def env_bool(name: str, default: bool = False) -> bool:
     return default if value is None else value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def env_int(name: str, default: int) -> int:
+    """Read a whole-number environment variable."""
+    value = env.get(name, "").strip()
+    try:
+        return int(value) if value else default
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}.") from None
+
+
+def env_float(name: str, default: float) -> float:
+    """Read a decimal-number environment variable."""
+    value = env.get(name, "").strip()
+    try:
+        return float(value) if value else default
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, not {value!r}.") from None
+
+
 def env_list(name: str, default: str) -> list[str]:
     """Read a comma-separated environment variable."""
     return [item.strip() for item in env.get(name, default).split(",") if item.strip()]
@@ -90,6 +108,7 @@ INSTALLED_APPS = [
     "partnerships",
     "certificates",
     "tracklog",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -130,6 +149,18 @@ DATABASES = {
         conn_max_age=int(env.get("DATABASE_CONN_MAX_AGE", "60")),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Several processes (gunicorn workers, the task worker) write at once: WAL lets readers go on
+    # during a write, IMMEDIATE takes the write lock at BEGIN (no deadlock on lock upgrade), and
+    # the timeout makes a writer wait for the lock instead of failing with "database is locked".
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA mmap_size=268435456;"
+        ),
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "serverless_as2.User"
@@ -175,7 +206,12 @@ else:
         private_folder(DATA_DIR)
     file_storage = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": DATA_DIR / "files"},
+        # Keys are chosen by our code, never by uploaders: writing a key again replaces the file
+        # (as on S3), without an exists() check per write.
+        "OPTIONS": {
+            "location": DATA_DIR / "files",
+            "allow_overwrite": True,
+        },
     }
 # Files Django writes (stored files, uploads, collected static files) and their folders.
 FILE_UPLOAD_PERMISSIONS = PRIVATE_FILE_MODE
@@ -189,7 +225,45 @@ STORAGES = {
     },
 }
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
-DATA_UPLOAD_MAX_MEMORY_SIZE = int(env.get("SAS2_MAX_MESSAGE_BYTES", str(50 * 1024 * 1024)))
+# Form posts keep Django's default limit: no page posts large fields (files go through upload
+# handlers). The AS2 endpoint never reads request.body: it reads the stream itself, up to
+# MAX_MESSAGE_BYTES, and refuses a larger Content-Length before reading anything.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
+# --- Messaging (AS2 endpoint, sending, retries, background work) ---------------------------------
+# Largest AS2 message (HTTP body) the endpoint accepts, and largest payload a send may carry.
+MAX_MESSAGE_BYTES = env_int("SAS2_MAX_MESSAGE_BYTES", 100 * 1024 * 1024)
+# Outbound: how many attempts in all, and the first retry's delay (doubled at each retry).
+SEND_ATTEMPTS = env_int("SAS2_SEND_ATTEMPTS", 5)
+SEND_RETRY_BASE_SECONDS = env_float("SAS2_SEND_RETRY_BASE_SECONDS", 60.0)
+# Seconds to wait for a partner to connect and to answer (a sync MDN can take a while).
+SEND_CONNECT_TIMEOUT_SECONDS = env_float("SAS2_SEND_CONNECT_TIMEOUT_SECONDS", 10.0)
+SEND_TIMEOUT_SECONDS = env_float("SAS2_SEND_TIMEOUT_SECONDS", 120.0)
+# Outbound messages whose async MDN has not arrived after this many hours fail (29).
+ASYNC_MDN_WAIT_HOURS = env_float("SAS2_ASYNC_MDN_WAIT_HOURS", 24.0)
+# A message signed with a partner certificate replaced less than this many days ago is accepted
+# (with a warning in the TrackLog): partners switch certificates a little after we do.
+PREVIOUS_CERTIFICATE_GRACE_DAYS = env_int("SAS2_PREVIOUS_CERTIFICATE_GRACE_DAYS", 30)
+# Partner URLs (messages, async MDNs) that resolve to loopback, private, link-local or metadata
+# addresses are refused unless this is on (tests, labs, the demo's loopback partnership).
+ALLOW_PRIVATE_PARTNER_URLS = env_bool("SAS2_ALLOW_PRIVATE_PARTNER_URLS")
+# How this server is reached, by partners and by itself: the base of the Receipt-Delivery-Option
+# URL of our async MDN requests, and of the demo's loopback partnership. SAS2_PUBLIC_BASE_URL
+# when set; on one machine, where `make run` listens.
+SELF_BASE_URL = (env.get("SAS2_SELF_URL") or PUBLIC_BASE_URL or "http://127.0.0.1:8000").rstrip("/")
+# Seconds a process keeps a partnership it looked up for received messages (changes saved in the
+# same process apply at once; other processes see them after at most this long).
+PARTNERSHIP_CACHE_SECONDS = env_float("SAS2_PARTNERSHIP_CACHE_SECONDS", 5.0)
+# Lifetime of the Copy EDI URL / Copy MDN URL links of the TrackLog, in seconds.
+TRACKLOG_LINK_MAX_AGE = env_int("SAS2_TRACKLOG_LINK_SECONDS", 3600)
+# Background work: Django's tasks framework with the database backend; `manage.py db_worker`
+# runs the tasks, `manage.py as2_run_due` picks up due work a lost task left behind.
+TASKS = {
+    "default": {
+        "BACKEND": env.get("SAS2_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
 
 # E-mail (certificate expiry notices): printed to the console on one machine, SMTP in production.
 MAILERS = {

@@ -9,8 +9,14 @@ Layouts (partner before me in the folder, me before partner in a certificate's f
     private/<tenant>/<partner>/<me>/cert/<me>-<partner>[-<n>].cer        our public certificate
     private/<tenant>/<partner>/<me>/cert/<me>-<partner>[-<n>][.<v>].p12  the Complete KeyStore
     private/<tenant>/<partner>/<me>/<inbox|outbox>/<message_id>/<name>   a message's files
+
+A message's folder must never be shared by two messages of a partnership (the second would
+overwrite the first's files), so a Message-ID that the rule changed (unsafe characters, or longer
+than the limit) ends in "_" and 16 hex digits of the SHA-256 of the original Message-ID:
+"a/b@x" and "a_b@x" get two folders.
 """
 
+import hashlib
 import re
 from typing import Final
 
@@ -88,7 +94,17 @@ def message_key(
     """private/<tenant>/<partner>/<me>/<direction>/<message_id>/<name>; direction is "inbox" or "outbox"."""
     if direction not in MESSAGE_DIRECTIONS:
         raise ValueError(f"A message's direction is 'inbox' or 'outbox', not {direction!r}.")
-    return tenant_key(tenant, partner_as2_id, my_as2_id, direction, message_id, name)
+    folder = distinct_segment(message_id)
+    return tenant_key(tenant, partner_as2_id, my_as2_id, direction, folder, name)
+
+
+def distinct_segment(value: str) -> str:
+    """A safe segment that stays distinct: one the rule changed ends in _<16 hex of SHA-256>."""
+    segment = safe_segment(value)
+    if segment == value:
+        return segment
+    digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return f"{segment[: MAX_SEGMENT - 17]}_{digest}"
 
 
 def message_raw_key(

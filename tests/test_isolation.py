@@ -11,8 +11,9 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.conftest import make_partnership
 
-# URLs that are meant to be reached without a tenant's login (partners post AS2 here).
-PUBLIC = {"tracklog:inbound"}
+# URLs that are meant to be reached without a tenant's login: partners post AS2 to the
+# inbound endpoint; a file link's signature is its permission (tests/tracklog/test_links.py).
+PUBLIC = {"tracklog:inbound", "tracklog:file_link"}
 
 
 def tenant_a_rows(tenant) -> dict:
@@ -22,6 +23,9 @@ def tenant_a_rows(tenant) -> dict:
         "partner": partnership.partner,
         "partnership": partnership,
     }
+    from tests.tracklog.factories import message_make
+
+    rows["message"] = message_make(tenant, partnership, payload=b"EDI", mdn=b"MDN", raw=b"RAW")
     try:
         from tests.certificates.factories import certificate_for
     except ImportError:
@@ -38,6 +42,9 @@ KWARGS: dict[str, Callable[[dict], dict]] = {
     "partnerships:partner_delete": lambda rows: {"pk": rows["partner"].pk},
     "partnerships:partnership_edit": lambda rows: {"pk": rows["partnership"].pk},
     "partnerships:partnership_delete": lambda rows: {"pk": rows["partnership"].pk},
+    "tracklog:partnership_send_test": lambda rows: {"pk": rows["partnership"].pk},
+    "tracklog:message_detail": lambda rows: {"pk": rows["message"].pk},
+    "tracklog:message_download": lambda rows: {"pk": rows["message"].pk, "kind": "edi"},
 }
 
 
@@ -94,7 +101,14 @@ def test_every_url_is_a_404_for_another_tenant(tenant_a, client_b, method):
 
 def test_lists_show_no_other_tenants_rows(tenant_a, client_b):
     tenant_a_rows(tenant_a)
-    for url in ("/instances/", "/partners/", "/partnerships/", "/certificates/"):
+    for url in (
+        "/instances/",
+        "/partners/",
+        "/partnerships/",
+        "/certificates/",
+        "/tracklog/",
+        "/send/",
+    ):
         page = client_b.get(url).content.decode()
         assert "mycompany" not in page and "amazon" not in page, url
 

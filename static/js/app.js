@@ -127,3 +127,45 @@ function setUpCertificateCreateForm() {
 }
 
 document.addEventListener("DOMContentLoaded", setUpCertificateCreateForm);
+
+// ---- Send File: content_type and subject follow the chosen partnership until the user edits them.
+function setUpSendFileForm() {
+  const form = document.querySelector("form[data-send-file]");
+  const source = document.getElementById("send-partnerships-data");
+  if (!form || !source) return;
+  const data = JSON.parse(source.textContent);
+  const select = form.querySelector('[name="partnership"]');
+  const inputs = ["content_type", "subject"].map((name) => form.querySelector(`[name="${name}"]`));
+  for (const input of inputs) {
+    input.addEventListener("input", () => { input.dataset.typed = input.value ? "yes" : ""; });
+  }
+  const fill = () => {
+    const row = data[select.value];
+    if (!row) return;
+    for (const input of inputs) {
+      if (!input.dataset.typed) input.value = row[input.name] ?? "";
+    }
+  };
+  select.addEventListener("change", fill);
+  if (inputs.every((input) => !input.value)) fill();
+}
+
+document.addEventListener("DOMContentLoaded", setUpSendFileForm);
+
+// ---- TrackLog: while messages are pending, reload the page now and then (not while the user types).
+function setUpRefresh() {
+  const note = document.querySelector("[data-refresh-seconds]");
+  if (!note) return;
+  const seconds = Number(note.dataset.refreshSeconds) || 5;
+  const tick = () => {
+    const typing = document.activeElement && document.activeElement.matches("input, select, textarea");
+    if (document.visibilityState === "visible" && !typing) {
+      window.location.reload();
+    } else {
+      setTimeout(tick, seconds * 1000);
+    }
+  };
+  setTimeout(tick, seconds * 1000);
+}
+
+document.addEventListener("DOMContentLoaded", setUpRefresh);

@@ -1,5 +1,7 @@
 """serverless_as2.storage_keys: every layout, with safe segments, under the tenant's folder."""
 
+import hashlib
+
 import pytest
 
 from serverless_as2 import storage_keys
@@ -48,13 +50,29 @@ def test_long_as2_ids_are_cut_in_the_stem_never_in_the_extension(tenant_a):
     ],
 )
 def test_message_files_sit_under_the_direction_and_message_id(tenant_a, direction, name, function):
-    key = function(tenant_a, **IDS, direction=direction, message_id="<1234@host.example>")
-    assert key == (
-        f"private/{tenant_a.id}/amazon/my_company/{direction}/_1234@host.example_/{name}"
-    )
+    key = function(tenant_a, **IDS, direction=direction, message_id="1234@host.example")
+    assert key == f"private/{tenant_a.id}/amazon/my_company/{direction}/1234@host.example/{name}"
     assert key == message_key(
-        tenant_a, **IDS, direction=direction, message_id="<1234@host.example>", name=name
+        tenant_a, **IDS, direction=direction, message_id="1234@host.example", name=name
     )
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [("a/b@x", "a_b@x"), ("<1@x>", "_1@x_"), ("m" * 101, "m" * 100), ("é@x", "ê@x")],
+)
+def test_message_ids_the_rule_changes_keep_folders_of_their_own(tenant_a, first, second):
+    keys = {
+        message_raw_key(tenant_a, **IDS, direction="inbox", message_id=message_id)
+        for message_id in (first, second)
+    }
+    assert len(keys) == 2
+
+
+def test_a_changed_message_id_ends_in_its_sha256(tenant_a):
+    digest = hashlib.sha256(b"<1234@host.example>").hexdigest()[:16]
+    key = message_raw_key(tenant_a, **IDS, direction="inbox", message_id="<1234@host.example>")
+    assert key.split("/")[5] == f"_1234@host.example__{digest}"
 
 
 @pytest.mark.parametrize("message_id", ["../../etc/passwd", "..", "<a/b\r\n@x>", "", "é" * 300])

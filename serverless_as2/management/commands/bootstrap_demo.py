@@ -1,7 +1,9 @@
-"""On first run, create a demo tenant and print its login (used by `make run`)."""
+"""On first run, create a demo tenant, print its login, and seed a loopback partnership that
+shows a full send → receive → MDN cycle in the TrackLog (used by `make run`)."""
 
 import secrets
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from serverless_as2.models import Tenant
@@ -11,7 +13,10 @@ DEMO_EMAIL = "demo@example.com"
 
 
 class Command(BaseCommand):
-    help = "Create a demo tenant and user when there is no tenant yet, and print the login."
+    help = (
+        "Create a demo tenant and user when there is no tenant yet, print the login, and seed "
+        "two AS2 instances with a loopback partnership between them and one demo message."
+    )
 
     def handle(self, *args, **options):
         if Tenant.objects.exists():
@@ -21,10 +26,12 @@ class Command(BaseCommand):
             )
             return
         password = secrets.token_urlsafe(12)
-        tenant_create(name="Demo", email=DEMO_EMAIL, password=password)
+        tenant = tenant_create(name="Demo", email=DEMO_EMAIL, password=password)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Created demo tenant. Log in at http://127.0.0.1:8000/ with\n"
                 f"  e-mail:   {DEMO_EMAIL}\n  password: {password}"
             )
         )
+        # By name: the messaging app (above this one) seeds its part; nothing is imported upward.
+        call_command("demo_partnerships", "--tenant", str(tenant.id), stdout=self.stdout)
