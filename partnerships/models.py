@@ -95,6 +95,21 @@ class MdnMode(models.TextChoices):
     NONE = "none", "none"
 
 
+class KeyTransport(models.TextChoices):
+    """How the content key travels to the partner (RSA PKCS#1 v1.5, or RSAES-OAEP and its hash)."""
+
+    RSA = "rsa", "RSA PKCS#1 v1.5 (most partners)"
+    OAEP_SHA256 = "oaep-sha256", "RSAES-OAEP, sha256"
+    OAEP_SHA1 = "oaep-sha1", "RSAES-OAEP, sha1 (stacks that undo only OAEP-SHA-1)"
+    OAEP_SHA384 = "oaep-sha384", "RSAES-OAEP, sha384"
+    OAEP_SHA512 = "oaep-sha512", "RSAES-OAEP, sha512"
+
+
+class SignaturePadding(models.TextChoices):
+    PKCS1V15 = "pkcs1v15", "RSA PKCS#1 v1.5 (most partners)"
+    PSS = "pss", "RSASSA-PSS"
+
+
 class MdnSigning(models.TextChoices):
     SHA256 = "sha256", "signed, sha256"
     SHA384 = "sha384", "signed, sha384"
@@ -136,6 +151,19 @@ class Partnership(TenantOwned):
         "encrypt", max_length=10, choices=Encryption.choices, default=Encryption.AES256
     )
     sign = models.CharField("sign", max_length=10, choices=Signing.choices, default=Signing.SHA256)
+    key_transport = models.CharField(
+        "key transport",
+        max_length=12,
+        choices=KeyTransport.choices,
+        default=KeyTransport.RSA,
+        help_text="How the encryption key is sent to the partner; ask the partner which it reads.",
+    )
+    signature_padding = models.CharField(
+        "signature padding",
+        max_length=10,
+        choices=SignaturePadding.choices,
+        default=SignaturePadding.PKCS1V15,
+    )
     compress = models.CharField(
         "compress", max_length=20, choices=Compression.choices, default=Compression.NONE
     )

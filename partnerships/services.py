@@ -24,7 +24,9 @@ class PartnershipSettings(TypedDict, total=False):
 
     as2_url: str
     encrypt: str
+    key_transport: str
     sign: str
+    signature_padding: str
     compress: str
     subject: str
     as2_mdn_to: str

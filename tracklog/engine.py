@@ -12,7 +12,15 @@ import as2
 from as2.mime import Headers, MimeEntity, entity_from_headers, split_multipart
 from certificates.keystore import certificate_info
 from certificates.selectors import PartnershipKeys
-from partnerships.models import Encryption, MdnMode, MdnSigning, Partnership, Signing
+from partnerships.models import (
+    Encryption,
+    KeyTransport,
+    MdnMode,
+    MdnSigning,
+    Partnership,
+    SignaturePadding,
+    Signing,
+)
 
 As2Error = as2.As2Error
 MalformedMessage = as2.MalformedMessage
@@ -84,14 +92,22 @@ def message_build(
 def _signer(partnership: Partnership, keys: PartnershipKeys) -> as2.Signer | None:
     if partnership.sign == Signing.NONE:
         return None
-    return as2.Signer(keys.private_key, keys.certificate, as2.Digest.from_name(partnership.sign))
+    digest = as2.Digest.from_name(partnership.sign)
+    padding = as2.Pss() if partnership.signature_padding == SignaturePadding.PSS else as2.Pkcs1v15()
+    return as2.Signer(keys.private_key, keys.certificate, digest, padding)
 
 
 def _recipient(partnership: Partnership, keys: PartnershipKeys) -> as2.Recipient | None:
     if partnership.encrypt == Encryption.NONE:
         return None
     cipher = as2.ContentCipher.from_name(partnership.encrypt)
-    return as2.Recipient(keys.partner_certificate, cipher)
+    return as2.Recipient(keys.partner_certificate, cipher, _key_transport(partnership))
+
+
+def _key_transport(partnership: Partnership) -> as2.KeyTransport:
+    if partnership.key_transport == KeyTransport.RSA:
+        return as2.Pkcs1v15()
+    return as2.Oaep(as2.Digest.from_name(partnership.key_transport.removeprefix("oaep-")))
 
 
 def _mdn_request(partnership: Partnership, async_mdn_url: str | None) -> as2.MdnRequest | None:

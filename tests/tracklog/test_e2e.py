@@ -6,6 +6,7 @@ payload compared byte for byte with what was sent, and the MICs compared with ha
 
 import hashlib
 import os
+import subprocess
 
 import pytest
 from django.core.files.storage import default_storage
@@ -125,3 +126,31 @@ def test_first_run_demo_shows_a_full_cycle_through_this_servers_own_endpoint(
     assert inbound.status == Status.MDN_SENT
     assert stored(inbound.payload_key) == stored(sent.payload_key)
     assert inbound.filename == "invoice-1001.x12"
+
+
+@pytest.mark.parametrize("key_transport", ["oaep-sha1", "oaep-sha256", "oaep-sha512"])
+def test_the_partnerships_key_transport_reaches_the_wire_and_pss_signatures_are_read(
+    pair, key_transport, tmp_path
+):
+    """What openssl reads in the sent message (not our parser): the key transport and its hash
+    are the partnership's, and the partner opens the message and answers with a matching MIC."""
+    pair.configure(
+        encrypt="aes256", key_transport=key_transport, sign="sha256", signature_padding="pss"
+    )
+    sent = message_deliver(
+        message=message_queue(partnership=pair.a_to_b, payload=PAYLOAD, filename="a.edi")
+    )
+    assert sent.status == Status.MDN_SAVED, sent.error
+    assert stored(received(pair, sent.message_id).payload_key) == PAYLOAD
+    envelope = tmp_path / "body.p7m"
+    envelope.write_bytes(stored(sent.raw_key).partition(b"\r\n\r\n")[2])
+    dump = subprocess.run(
+        ["openssl", "cms", "-cmsout", "-print", "-inform", "DER", "-in", str(envelope)],
+        capture_output=True,
+        check=True,
+        text=True,
+    ).stdout
+    hash_name = key_transport.removeprefix("oaep-")
+    assert "rsaesOaep" in dump
+    # OpenSSL prints the hash of RSAES-OAEP parameters; SHA-1 is the default and omitted there.
+    assert (hash_name == "sha1") == (hash_name not in dump)
