@@ -7,7 +7,6 @@ a detached-signature check (digest of the bytes + RSA verify), on the same bytes
 
 from __future__ import annotations
 
-import datetime
 import os
 import statistics
 import sys
@@ -16,37 +15,19 @@ import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 
-from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.serialization import pkcs7
-from cryptography.x509.oid import NameOID
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import as2  # noqa: E402
 from as2 import Compression, Oaep, Pss, ReceiverKeys, Recipient, Signer, cms  # noqa: E402
 from as2.cms import enveloped_fast, signed_fast  # noqa: E402
+from bench.identities import party  # noqa: E402
 
 SIZES = {"10 KB": 10 * 1024, "1 MB": 1024 * 1024, "20 MB": 20 * 1024 * 1024}
 RUNS = {"10 KB": 200, "1 MB": 20, "20 MB": 5}
-
-
-def party(name: str) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .sign(key, hashes.SHA256())
-    )
-    return key, certificate
 
 
 ALICE_KEY, ALICE_CERT = party("alice")

@@ -37,14 +37,12 @@ import django  # noqa: E402
 
 django.setup()
 
-from cryptography import x509  # noqa: E402
-from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
+from cryptography.hazmat.primitives import serialization  # noqa: E402
 from cryptography.hazmat.primitives.serialization import pkcs12  # noqa: E402
-from cryptography.x509.oid import NameOID  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 
 import as2  # noqa: E402
+from bench.identities import party  # noqa: E402
 from certificates.services import certificate_import  # noqa: E402
 from partnerships.models import As2Instance, Partner, Partnership  # noqa: E402
 from serverless_as2.services import tenant_create  # noqa: E402
@@ -52,25 +50,6 @@ from tracklog.models import Message, Status  # noqa: E402
 
 PASSWORD = "bench-keystore-password"  # noqa: S105 (a throwaway keystore)
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def party(name: str) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
-    import datetime
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .sign(key, hashes.SHA256())
-    )
-    return key, certificate
 
 
 ALPHA = party("alpha")  # the partner sending to us
