@@ -9,6 +9,8 @@ Layouts (partner before me in the folder, me before partner in a certificate's f
     private/<tenant>/<partner>/<me>/cert/<me>-<partner>[-<n>].cer        our public certificate
     private/<tenant>/<partner>/<me>/cert/<me>-<partner>[-<n>][.<v>].p12  the Complete KeyStore
     private/<tenant>/<partner>/<me>/<inbox|outbox>/<message_id>/<name>   a message's files
+    private/<tenant>/<partner>/<me>/<inbox|outbox>/<message_id>/payload/<file name>
+                                                                         its payload (EDI)
 
 A message's folder must never be shared by two messages of a partnership (the second would
 overwrite the first's files), so a Message-ID that the rule changed (unsafe characters, or longer
@@ -98,34 +100,18 @@ def message_key(
     return tenant_key(tenant, partner_as2_id, my_as2_id, direction, folder, name)
 
 
-def distinct_segment(value: str) -> str:
-    """A safe segment that stays distinct: one the rule changed ends in _<16 hex of SHA-256>."""
-    segment = safe_segment(value)
-    if segment == value:
-        return segment
-    digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:16]
-    return f"{segment[: MAX_SEGMENT - 17]}_{digest}"
-
-
-def message_raw_key(
-    tenant: Tenant, *, partner_as2_id: str, my_as2_id: str, direction: str, message_id: str
-) -> str:
-    """The message as it went over HTTP (headers and body), stored before anything else."""
-    return message_key(
-        tenant,
-        partner_as2_id=partner_as2_id,
-        my_as2_id=my_as2_id,
-        direction=direction,
-        message_id=message_id,
-        name="raw",
-    )
-
-
 def message_payload_key(
-    tenant: Tenant, *, partner_as2_id: str, my_as2_id: str, direction: str, message_id: str
+    tenant: Tenant,
+    *,
+    partner_as2_id: str,
+    my_as2_id: str,
+    direction: str,
+    message_id: str,
+    filename: str,
 ) -> str:
-    """The payload (the EDI file): decrypted and verified inbound, the original outbound."""
-    return message_key(
+    """A message's payload under its own file name, in a folder of its own: a partner's file
+    name can never replace the message's other files (message.raw, mdn.raw)."""
+    folder = message_key(
         tenant,
         partner_as2_id=partner_as2_id,
         my_as2_id=my_as2_id,
@@ -133,17 +119,13 @@ def message_payload_key(
         message_id=message_id,
         name="payload",
     )
+    return f"{folder}/{safe_segment(filename)}"
 
 
-def message_mdn_key(
-    tenant: Tenant, *, partner_as2_id: str, my_as2_id: str, direction: str, message_id: str
-) -> str:
-    """The MDN: the one we sent for an inbound message, the partner's for an outbound one."""
-    return message_key(
-        tenant,
-        partner_as2_id=partner_as2_id,
-        my_as2_id=my_as2_id,
-        direction=direction,
-        message_id=message_id,
-        name="mdn",
-    )
+def distinct_segment(value: str) -> str:
+    """A safe segment that stays distinct: one the rule changed ends in _<16 hex of SHA-256>."""
+    segment = safe_segment(value)
+    if segment == value:
+        return segment
+    digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return f"{segment[: MAX_SEGMENT - 17]}_{digest}"

@@ -8,13 +8,14 @@ from serverless_as2 import storage_keys
 from serverless_as2.storage_keys import (
     keystore_key,
     message_key,
-    message_mdn_key,
-    message_payload_key,
-    message_raw_key,
     public_key_key,
 )
 
 IDS = {"partner_as2_id": "amazon", "my_as2_id": "my company"}
+
+
+def raw_key(tenant, message_id: str) -> str:
+    return message_key(tenant, **IDS, direction="inbox", message_id=message_id, name="raw")
 
 
 def test_certificate_files_sit_in_the_partnership_folder(tenant_a):
@@ -41,20 +42,12 @@ def test_long_as2_ids_are_cut_in_the_stem_never_in_the_extension(tenant_a):
     assert public_key_key(tenant_a, **ids).endswith(".cer")
 
 
-@pytest.mark.parametrize(
-    ("direction", "name", "function"),
-    [
-        ("inbox", "raw", message_raw_key),
-        ("outbox", "payload", message_payload_key),
-        ("inbox", "mdn", message_mdn_key),
-    ],
-)
-def test_message_files_sit_under_the_direction_and_message_id(tenant_a, direction, name, function):
-    key = function(tenant_a, **IDS, direction=direction, message_id="1234@host.example")
-    assert key == f"private/{tenant_a.id}/amazon/my_company/{direction}/1234@host.example/{name}"
-    assert key == message_key(
-        tenant_a, **IDS, direction=direction, message_id="1234@host.example", name=name
+@pytest.mark.parametrize("direction", ["inbox", "outbox"])
+def test_message_files_sit_under_the_direction_and_message_id(tenant_a, direction):
+    key = message_key(
+        tenant_a, **IDS, direction=direction, message_id="1234@host.example", name="mdn.raw"
     )
+    assert key == f"private/{tenant_a.id}/amazon/my_company/{direction}/1234@host.example/mdn.raw"
 
 
 @pytest.mark.parametrize(
@@ -62,22 +55,19 @@ def test_message_files_sit_under_the_direction_and_message_id(tenant_a, directio
     [("a/b@x", "a_b@x"), ("<1@x>", "_1@x_"), ("m" * 101, "m" * 100), ("é@x", "ê@x")],
 )
 def test_message_ids_the_rule_changes_keep_folders_of_their_own(tenant_a, first, second):
-    keys = {
-        message_raw_key(tenant_a, **IDS, direction="inbox", message_id=message_id)
-        for message_id in (first, second)
-    }
+    keys = {raw_key(tenant_a, message_id) for message_id in (first, second)}
     assert len(keys) == 2
 
 
 def test_a_changed_message_id_ends_in_its_sha256(tenant_a):
     digest = hashlib.sha256(b"<1234@host.example>").hexdigest()[:16]
-    key = message_raw_key(tenant_a, **IDS, direction="inbox", message_id="<1234@host.example>")
+    key = raw_key(tenant_a, "<1234@host.example>")
     assert key.split("/")[5] == f"_1234@host.example__{digest}"
 
 
 @pytest.mark.parametrize("message_id", ["../../etc/passwd", "..", "<a/b\r\n@x>", "", "é" * 300])
 def test_a_message_id_cannot_leave_its_folder(tenant_a, message_id):
-    key = message_raw_key(tenant_a, **IDS, direction="inbox", message_id=message_id)
+    key = raw_key(tenant_a, message_id)
     segments = key.split("/")
     assert segments[:5] == ["private", str(tenant_a.id), "amazon", "my_company", "inbox"]
     assert len(segments) == 7 and segments[6] == "raw"

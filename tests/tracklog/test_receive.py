@@ -554,3 +554,30 @@ def test_partner_credentials_are_not_kept_with_the_message(client, beta, tenant_
     (message,) = inbox(tenant_b)
     assert message.headers["Authorization"] == "(hidden)"
     assert b"YWxwaGE6czNjcmV0" not in stored(message.raw_key)
+
+
+@pytest.mark.parametrize("filename", ["message.raw", "mdn.raw", "../message.raw"])
+def test_a_payload_named_like_the_messages_own_files_replaces_none_of_them(
+    client, beta, tenant_b, filename
+):
+    """The raw message and the MDN we sent stay what they were, whatever the partner's file
+    name: the payload has a folder of its own."""
+    built = as2.build_message(
+        PAYLOAD,
+        filename=filename,
+        content_type="application/EDI-X12",
+        sender="alpha",
+        receiver="beta",
+        subject="test",
+        signer=as2.Signer(*identity("alpha")),
+        recipient=as2.Recipient(identity("beta")[1]),
+    )
+    response = post(client, url_of(tenant_b), built.headers, built.body)
+    assert mdn_of(response).successful
+    message = Message.objects.get(message_id=built.message_id)
+    keys = {message.raw_key, message.payload_key, message.mdn_key}
+    assert len(keys) == 3
+    with default_storage.open(message.raw_key, "rb") as file:
+        assert file.read().endswith(built.body)
+    with default_storage.open(message.payload_key, "rb") as file:
+        assert file.read() == PAYLOAD

@@ -12,7 +12,7 @@ from django.utils import timezone
 from certificates.models import Certificate, PartnerCertificate
 from partnerships.models import As2Instance, Partner, Partnership
 from serverless_as2.models import Tenant
-from serverless_as2.storage_keys import message_key
+from serverless_as2.storage_keys import message_key, message_payload_key
 from tracklog.models import Message, MessageEvent, Status
 
 # Every received message looks its partnership up: kept per process for a few seconds, forgotten
@@ -73,15 +73,22 @@ def inbound_message_pk(*, tenant: Tenant, message_id: str, sender: str) -> int |
 
 def file_key(message: Message, name: str) -> str:
     """Where a file of a message is stored: private/<tenant>/<partner>/<me>/<box>/<id>/<name>."""
+    return message_key(message.tenant, **_message_folder(message), name=name)
+
+
+def payload_key(message: Message, filename: str) -> str:
+    """Where a message's payload is stored: …/<box>/<id>/payload/<file name>."""
+    return message_payload_key(message.tenant, **_message_folder(message), filename=filename)
+
+
+def _message_folder(message: Message) -> dict[str, str]:
     inbound = message.direction == "in"
-    return message_key(
-        message.tenant,
-        partner_as2_id=message.sender if inbound else message.receiver,
-        my_as2_id=message.receiver if inbound else message.sender,
-        direction="inbox" if inbound else "outbox",
-        message_id=message.message_id.strip("<>") or "_",
-        name=name,
-    )
+    return {
+        "partner_as2_id": message.sender if inbound else message.receiver,
+        "my_as2_id": message.receiver if inbound else message.sender,
+        "direction": "inbox" if inbound else "outbox",
+        "message_id": message.message_id.strip("<>") or "_",
+    }
 
 
 @dataclass

@@ -21,7 +21,13 @@ from partnerships.models import Partnership
 from serverless_as2.models import Tenant
 from tracklog import engine
 from tracklog.models import Direction, MdnMode, Message, Status
-from tracklog.services.common import Steps, file_key, inbound_message_pk, partnership_find
+from tracklog.services.common import (
+    Steps,
+    file_key,
+    inbound_message_pk,
+    partnership_find,
+    payload_key,
+)
 from tracklog.services.files import (
     StorageFailed,
     file_read,
@@ -292,7 +298,7 @@ def _process(
         f"Decrypted ({inbound.encrypted})" if inbound.encrypted else "Not encrypted.",
     )
     message.payload_key = file_write(
-        file_key(message, message.filename or "payload.edi"), inbound.payload
+        payload_key(message, message.filename or "payload.edi"), inbound.payload
     )
     text = f"Payload stored: {message.size:,} bytes"
     if inbound.signed:

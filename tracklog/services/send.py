@@ -21,7 +21,7 @@ from partnerships.models import Encryption, Partnership, Signing
 from partnerships.subjects import subject_render
 from tracklog import engine
 from tracklog.models import Direction, MdnMode, Message, MicCheck, Status
-from tracklog.services.common import Steps, file_key
+from tracklog.services.common import Steps, file_key, payload_key
 from tracklog.services.files import (
     StorageFailed,
     file_read,
@@ -88,7 +88,7 @@ def message_queue(
     steps = Steps()
     steps.add(Status.WAITING_TO_ENCRYPT, f"Queued {filename} ({len(payload):,} bytes).")
     try:
-        message.payload_key = file_write(file_key(message, filename), payload)
+        message.payload_key = file_write(payload_key(message, filename), payload)
     except StorageFailed as error:
         raise SendRefused(f"The file could not be stored, so nothing was sent: {error}") from None
     steps.add(Status.ORIGINAL_SAVED, "Original file stored.")
