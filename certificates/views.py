@@ -20,6 +20,7 @@ from certificates.models import Certificate
 from certificates.services import CertificateRefused, ExportKind
 from partnerships.models import Partnership
 from partnerships.selectors import instance_list, partner_list
+from partnerships.services import row_delete_preview
 from serverless_as2.models import Tenant
 from serverless_as2.pages import list_context, query_pk
 from serverless_as2.tenancy import request_tenant, tenant_get_or_404
@@ -176,9 +177,17 @@ def certificate_delete(request: HttpRequest, pk: int) -> HttpResponse:
         services.certificate_delete(certificate=certificate)
         messages.success(request, f"Deleted {label}.")
         return redirect("certificates:certificate_list")
-    return render(
-        request, "confirm_delete.html", {"row": certificate, "label": label, "back": back}
-    )
+    context = {
+        "row": certificate,
+        "label": label,
+        "back": back,
+        **row_delete_preview(row=certificate),
+        "removes_files": [
+            f"The stored Complete KeyStore ({certificate.keystore_key})",
+            f"The stored public certificate ({certificate.public_key_key})",
+        ],
+    }
+    return render(request, "certificates/certificate_delete.html", context)
 
 
 def _download(request: HttpRequest, pk: int, kind: ExportKind) -> HttpResponse:
