@@ -96,6 +96,8 @@ class CertificateCreateForm(RefusalsForm):
         "Auto-generate: the password that will protect the new keystore (8 characters or "
         "more). Import: the password of your .p12/.pfx. It cannot change later.",
     )
+    # Option A's password protects every download and cannot change: it is typed twice.
+    password_again = _password_field("Repeat the password")
     private_key_alias = forms.CharField(
         label="privateKeyAlias",
         required=False,
@@ -145,6 +147,7 @@ class CertificateCreateForm(RefusalsForm):
         "partner",
         "mode",
         "password",
+        "password_again",
         "private_key_alias",
         "key_size",
         "validity_days",
@@ -159,9 +162,32 @@ class CertificateCreateForm(RefusalsForm):
         self.tenant = tenant
         self.fields["instance"].queryset = As2Instance.objects.filter(tenant=tenant)
         self.fields["partner"].queryset = Partner.objects.filter(tenant=tenant)
+        self.fields["password_again"].required = False  # required for Option A, in clean()
+        # Help that follows the chosen option (ui.js shows the one for the checked option).
+        self.fields["password"].mode_help = {
+            GENERATE: "The password that will protect the new keystore and both .p12 "
+            "downloads (8 characters or more). It cannot change later.",
+            IMPORT: "The password of your .p12/.pfx; it will protect the stored keystore and "
+            "both .p12 downloads. It cannot change later.",
+        }
+        self.fields["private_key_alias"].mode_help = {
+            GENERATE: "Filled from your AS2 instance's my_as2_alias: the alias of your new "
+            "private key in the keystore. It cannot change later.",
+            IMPORT: "The alias of the private key entry inside your file (listed below once "
+            "you choose the file and type its password). It cannot change later.",
+        }
+        # Required as the product says (filled in for Option A, typed or chosen for Option B).
+        self.fields["private_key_alias"].marked_required = True
+        self.fields["keystore_file"].marked_required = True
 
     def common_fields(self) -> list[forms.BoundField]:
-        return [self["password"], self["private_key_alias"]]
+        return [self["password"]]
+
+    def alias_fields(self) -> list[forms.BoundField]:
+        return [self["private_key_alias"]]
+
+    def repeat_fields(self) -> list[forms.BoundField]:
+        return [self["password_again"]]
 
     def import_fields(self) -> list[forms.BoundField]:
         return [self["keystore_file"]]
@@ -195,6 +221,12 @@ class CertificateCreateForm(RefusalsForm):
             if not cleaned.get("partner_alias"):
                 cleaned["partner_alias"] = partner.partner_as2_alias
         if cleaned.get("mode") == GENERATE:
+            if cleaned.get("password") and cleaned.get("password_again") != cleaned["password"]:
+                self.add_error(
+                    "password_again",
+                    "The two passwords differ: type the same password twice (it protects the "
+                    "keystore and cannot change later).",
+                )
             if instance and not cleaned.get("private_key_alias"):
                 cleaned["private_key_alias"] = instance.my_as2_alias
             cleaned["key_size"] = cleaned.get("key_size") or keystore.DEFAULT_KEY_SIZE
