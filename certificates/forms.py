@@ -179,6 +179,7 @@ class CertificateCreateForm(RefusalsForm):
         # Required as the product says (filled in for Option A, typed or chosen for Option B).
         self.fields["private_key_alias"].marked_required = True
         self.fields["keystore_file"].marked_required = True
+        self.fields["password_again"].marked_required = True
 
     def common_fields(self) -> list[forms.BoundField]:
         return [self["password"]]
