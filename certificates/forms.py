@@ -1,4 +1,8 @@
-"""Forms of the certificate pages. They parse input; services.py holds the rules."""
+"""Forms of the certificate pages. They parse input; services.py holds the rules.
+
+Labels: the product's field names where the product shows them (password, privateKeyAlias,
+alias, my_as2_id, "Import Your Certificate"), plain words in sentence case for what we add.
+"""
 
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
@@ -53,7 +57,7 @@ class RefusalsForm(forms.Form):
     """A form that can show a service's CertificateRefused next to the right field."""
 
     accept_weak_key = forms.BooleanField(
-        label="accept a weak key",
+        label="Accept a weak key",
         required=False,
         help_text=f"RSA of {keystore.RSA_KEY_SIZE_FLOOR} to {keystore.MIN_RSA_KEY_SIZE - 1} bits; "
         f"under {keystore.RSA_KEY_SIZE_FLOOR} bits is never accepted.",
@@ -108,14 +112,14 @@ class CertificateCreateForm(RefusalsForm):
         widget=forms.TextInput(attrs={"list": "keystore-alias-list", "autocomplete": "off"}),
     )
     key_size = forms.TypedChoiceField(
-        label="key size",
+        label="Key size",
         coerce=int,
         required=False,
         choices=[(size, f"RSA {size} bits") for size in keystore.KEY_SIZES],
         initial=keystore.DEFAULT_KEY_SIZE,
     )
     validity_days = forms.IntegerField(
-        label="validity (days)",
+        label="Validity (days)",
         required=False,
         min_value=keystore.MIN_VALIDITY_DAYS,
         max_value=keystore.MAX_VALIDITY_DAYS,
@@ -129,7 +133,7 @@ class CertificateCreateForm(RefusalsForm):
         required=False,
     )
     partner_certificate = _upload_field(
-        "partner certificate",
+        "Partner certificate",
         CERTIFICATE_ACCEPT,
         "Your partner's public certificate (.cer/.crt/.pem, PEM or DER).",
     )
@@ -250,7 +254,7 @@ class PartnerCertificateForm(RefusalsForm):
     """Upload a new partner certificate (rotation)."""
 
     partner_certificate = _upload_field(
-        "new partner certificate",
+        "New partner certificate",
         CERTIFICATE_ACCEPT,
         "Replaces the partner's public certificate; your key and certificate stay the same.",
     )

@@ -189,6 +189,14 @@ class PartnerForm(IdentityForm):
         return cleaned
 
 
+PLAIN_LABELS = {
+    "compress": "Compression",
+    "mdn_mode": "MDN mode",
+    "mdn_sign": "MDN signing",
+    "content_type": "Content type",
+}
+
+
 class PartnershipForm(TenantForm):
     class Meta:
         model = Partnership
@@ -217,6 +225,9 @@ class PartnershipForm(TenantForm):
         if self.instance.pk:
             usable = partners.filter(enabled=True) | partners.filter(pk=self.instance.partner_id)
         self.fields["instance"].queryset = instances
+        # Settings the product leaves implicit get plain words; its own keep their names.
+        for name, label in PLAIN_LABELS.items():
+            self.fields[name].label = label
         self.fields["partner"].queryset = usable
         self.fields["instance"].empty_label = "Choose an AS2 instance"
         self.fields["partner"].empty_label = "Choose a partner"
