@@ -3,6 +3,7 @@
 from django.contrib import admin
 
 from certificates.models import Certificate, PartnerCertificate
+from serverless_as2.admin import ReadableLabelsAdmin
 
 
 class PartnerCertificateInline(admin.TabularInline):
@@ -18,7 +19,7 @@ class PartnerCertificateInline(admin.TabularInline):
 
 
 @admin.register(Certificate)
-class CertificateAdmin(admin.ModelAdmin):
+class CertificateAdmin(ReadableLabelsAdmin):
     """Read-only: certificates change only through the services (files and rows together)."""
 
     list_display = ["partnership", "tenant", "origin", "my_not_after", "public_key_key"]

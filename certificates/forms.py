@@ -1,4 +1,8 @@
-"""Forms of the certificate pages. They parse input; services.py holds the rules."""
+"""Forms of the certificate pages. They parse input; services.py holds the rules.
+
+Labels: the product's field names where the product shows them (password, privateKeyAlias,
+alias, my_as2_id, "Import Your Certificate"), plain words in sentence case for what we add.
+"""
 
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
@@ -53,7 +57,7 @@ class RefusalsForm(forms.Form):
     """A form that can show a service's CertificateRefused next to the right field."""
 
     accept_weak_key = forms.BooleanField(
-        label="accept a weak key",
+        label="Accept a weak key",
         required=False,
         help_text=f"RSA of {keystore.RSA_KEY_SIZE_FLOOR} to {keystore.MIN_RSA_KEY_SIZE - 1} bits; "
         f"under {keystore.RSA_KEY_SIZE_FLOOR} bits is never accepted.",
@@ -96,6 +100,8 @@ class CertificateCreateForm(RefusalsForm):
         "Auto-generate: the password that will protect the new keystore (8 characters or "
         "more). Import: the password of your .p12/.pfx. It cannot change later.",
     )
+    # Option A's password protects every download and cannot change: it is typed twice.
+    password_again = _password_field("Repeat the password")
     private_key_alias = forms.CharField(
         label="privateKeyAlias",
         required=False,
@@ -106,14 +112,14 @@ class CertificateCreateForm(RefusalsForm):
         widget=forms.TextInput(attrs={"list": "keystore-alias-list", "autocomplete": "off"}),
     )
     key_size = forms.TypedChoiceField(
-        label="key size",
+        label="Key size",
         coerce=int,
         required=False,
         choices=[(size, f"RSA {size} bits") for size in keystore.KEY_SIZES],
         initial=keystore.DEFAULT_KEY_SIZE,
     )
     validity_days = forms.IntegerField(
-        label="validity (days)",
+        label="Validity (days)",
         required=False,
         min_value=keystore.MIN_VALIDITY_DAYS,
         max_value=keystore.MAX_VALIDITY_DAYS,
@@ -127,7 +133,7 @@ class CertificateCreateForm(RefusalsForm):
         required=False,
     )
     partner_certificate = _upload_field(
-        "partner certificate",
+        "Partner certificate",
         CERTIFICATE_ACCEPT,
         "Your partner's public certificate (.cer/.crt/.pem, PEM or DER).",
     )
@@ -145,6 +151,7 @@ class CertificateCreateForm(RefusalsForm):
         "partner",
         "mode",
         "password",
+        "password_again",
         "private_key_alias",
         "key_size",
         "validity_days",
@@ -159,9 +166,33 @@ class CertificateCreateForm(RefusalsForm):
         self.tenant = tenant
         self.fields["instance"].queryset = As2Instance.objects.filter(tenant=tenant)
         self.fields["partner"].queryset = Partner.objects.filter(tenant=tenant)
+        self.fields["password_again"].required = False  # required for Option A, in clean()
+        # Help that follows the chosen option (ui.js shows the one for the checked option).
+        self.fields["password"].mode_help = {
+            GENERATE: "The password that will protect the new keystore and both .p12 "
+            "downloads (8 characters or more). It cannot change later.",
+            IMPORT: "The password of your .p12/.pfx; it will protect the stored keystore and "
+            "both .p12 downloads. It cannot change later.",
+        }
+        self.fields["private_key_alias"].mode_help = {
+            GENERATE: "Filled from your AS2 instance's my_as2_alias: the alias of your new "
+            "private key in the keystore. It cannot change later.",
+            IMPORT: "The alias of the private key entry inside your file (listed below once "
+            "you choose the file and type its password). It cannot change later.",
+        }
+        # Required as the product says (filled in for Option A, typed or chosen for Option B).
+        self.fields["private_key_alias"].marked_required = True
+        self.fields["keystore_file"].marked_required = True
+        self.fields["password_again"].marked_required = True
 
     def common_fields(self) -> list[forms.BoundField]:
-        return [self["password"], self["private_key_alias"]]
+        return [self["password"]]
+
+    def alias_fields(self) -> list[forms.BoundField]:
+        return [self["private_key_alias"]]
+
+    def repeat_fields(self) -> list[forms.BoundField]:
+        return [self["password_again"]]
 
     def import_fields(self) -> list[forms.BoundField]:
         return [self["keystore_file"]]
@@ -195,6 +226,12 @@ class CertificateCreateForm(RefusalsForm):
             if not cleaned.get("partner_alias"):
                 cleaned["partner_alias"] = partner.partner_as2_alias
         if cleaned.get("mode") == GENERATE:
+            if cleaned.get("password") and cleaned.get("password_again") != cleaned["password"]:
+                self.add_error(
+                    "password_again",
+                    "The two passwords differ: type the same password twice (it protects the "
+                    "keystore and cannot change later).",
+                )
             if instance and not cleaned.get("private_key_alias"):
                 cleaned["private_key_alias"] = instance.my_as2_alias
             cleaned["key_size"] = cleaned.get("key_size") or keystore.DEFAULT_KEY_SIZE
@@ -217,7 +254,7 @@ class PartnerCertificateForm(RefusalsForm):
     """Upload a new partner certificate (rotation)."""
 
     partner_certificate = _upload_field(
-        "new partner certificate",
+        "New partner certificate",
         CERTIFICATE_ACCEPT,
         "Replaces the partner's public certificate; your key and certificate stay the same.",
     )

@@ -16,18 +16,29 @@ from certificates.forms import (
     KeystoreAliasesForm,
     PartnerCertificateForm,
 )
+from certificates.held_uploads import uploads_hold, uploads_restore
 from certificates.models import Certificate
 from certificates.services import CertificateRefused, ExportKind
 from partnerships.models import Partnership
 from partnerships.selectors import instance_list, partner_list
+from partnerships.services import row_delete_preview
 from serverless_as2.models import Tenant
-from serverless_as2.pages import list_context, query_pk
+from serverless_as2.pages import Column, list_context, query_pk
 from serverless_as2.tenancy import request_tenant, tenant_get_or_404
 
 
 def _certificate(request: HttpRequest, pk: int) -> Certificate:
     """The tenant's certificate `pk`, or 404."""
     return selectors.certificate_get(tenant=request_tenant(request), pk=pk)
+
+
+CERTIFICATE_COLUMNS = {
+    "mine": Column("My AS2 ID", ("partnership__instance__my_as2_id",)),
+    "partner": Column("Partner AS2 ID", ("partnership__partner__partner_as2_id",)),
+    "key": Column("PublicKeyURL", ("public_key_key",)),
+    "expires": Column("Expires", ("my_not_after",)),
+    "actions": Column("Actions"),
+}
 
 
 @login_required
@@ -38,7 +49,7 @@ def certificate_list(request: HttpRequest, expiring: bool = False) -> HttpRespon
     return render(
         request,
         "certificates/certificate_list.html",
-        {**list_context(request, rows), "expiring": expiring},
+        {**list_context(request, rows, columns=CERTIFICATE_COLUMNS), "expiring": expiring},
     )
 
 
@@ -59,14 +70,24 @@ def _create_initial(request: HttpRequest, tenant: Tenant) -> dict:
     }
 
 
+# The files a failed Create Cert keeps for the retry (a browser cannot re-fill a file input).
+HELD_FIELDS = ("keystore_file", "partner_certificate")
+
+
 @login_required
-@sensitive_post_parameters("password")
+@sensitive_post_parameters("password", "password_again")
 @sensitive_variables()  # the password is in this view's and its form's locals: hide them all
 def certificate_create(request: HttpRequest) -> HttpResponse:
     tenant = request_tenant(request)
+    files = request.FILES
+    if request.method == "POST":
+        # Files chosen on a failed try come back, unless a new file replaces them.
+        files = uploads_restore(
+            session=request.session, data=request.POST, files=files, fields=HELD_FIELDS
+        )
     form = CertificateCreateForm(
         request.POST or None,
-        request.FILES or None,
+        files or None,
         tenant=tenant,
         initial=_create_initial(request, tenant),
     )
@@ -94,8 +115,14 @@ def certificate_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Saved the certificate for {certificate.partnership}.")
             return redirect("certificates:certificate_list")
+    kept = {}
+    if request.method == "POST":
+        kept = uploads_hold(session=request.session, files=files, fields=HELD_FIELDS)
+        for name, (_token, filename) in kept.items():
+            form.fields[name].kept = filename
     context = {
         "form": form,
+        "kept": {name: token for name, (token, _filename) in kept.items()},
         "instance_data": {
             i.pk: {"name": i.my_name, "alias": i.my_as2_alias, "email": i.my_email}
             for i in instance_list(tenant=tenant)
@@ -176,9 +203,17 @@ def certificate_delete(request: HttpRequest, pk: int) -> HttpResponse:
         services.certificate_delete(certificate=certificate)
         messages.success(request, f"Deleted {label}.")
         return redirect("certificates:certificate_list")
-    return render(
-        request, "confirm_delete.html", {"row": certificate, "label": label, "back": back}
-    )
+    context = {
+        "row": certificate,
+        "label": label,
+        "back": back,
+        **row_delete_preview(row=certificate),
+        "removes_files": [
+            f"The stored Complete KeyStore ({certificate.keystore_key})",
+            f"The stored public certificate ({certificate.public_key_key})",
+        ],
+    }
+    return render(request, "certificates/certificate_delete.html", context)
 
 
 def _download(request: HttpRequest, pk: int, kind: ExportKind) -> HttpResponse:

@@ -16,10 +16,11 @@ from django.template.response import TemplateResponse
 
 from partnerships.models import As2Instance, Partner, Partnership
 from partnerships.services import partnership_save
+from serverless_as2.admin import ReadableLabelsAdmin
 from serverless_as2.models import Tenant
 
 
-class TenantOwnedAdmin(admin.ModelAdmin):
+class TenantOwnedAdmin(ReadableLabelsAdmin):
     """A row's tenant is chosen once: its related rows and stored files belong to it."""
 
     def get_readonly_fields(self, request: HttpRequest, obj=None):

@@ -4,6 +4,9 @@ A partnership's rules are `partnerships.services.partnership_validate`, which th
 `clean()` runs for this form as for the admin's; the form only offers the tenant's own rows.
 """
 
+import hashlib
+import json
+
 from django import forms
 from django.db.models import Model
 
@@ -12,8 +15,26 @@ from partnerships.services import PartnershipSettings, partnership_create, partn
 from serverless_as2.models import Tenant
 
 
+def row_version(row: Model) -> str:
+    """A fingerprint of a saved row's values: it changes whenever anyone saves a change."""
+    values = {f.attname: f.value_to_string(row) for f in row._meta.concrete_fields}
+    return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:32]
+
+
+CONFLICT = (
+    "Someone saved this record after you opened it (in another tab, or a colleague). "
+    "Nothing was saved. {changes}Save again to replace their version with yours, or reload "
+    "the page to start from theirs."
+)
+
+
 class TenantForm(forms.ModelForm):
-    """A model form that knows the tenant its row belongs to."""
+    """A model form that knows the tenant its row belongs to.
+
+    Two tabs saving the same record: the form carries the row's version from when the page
+    was opened, and a save over a newer version is refused, saying what the other save
+    changed, instead of silently undoing it.
+    """
 
     as2_id_field = ""
 
@@ -27,6 +48,40 @@ class TenantForm(forms.ModelForm):
         if self.as2_id_field:
             # Spaces around an AS2 ID are an error to show, not something to trim silently.
             self.fields[self.as2_id_field].strip = False
+        if self.instance.pk:
+            self.fields["row_version"] = forms.CharField(
+                widget=forms.HiddenInput, required=False, initial=row_version(self.instance)
+            )
+
+    def _check_version(self) -> None:
+        """Refuse to save over a change saved since the page was opened."""
+        if not self.instance.pk or not self.is_bound:
+            return
+        current = self._meta.model.objects.filter(pk=self.instance.pk).first()
+        if current is None:
+            return
+        now = row_version(current)
+        sent = self.data.get(self.add_prefix("row_version"))
+        if not sent or sent == now:  # a post without a version (a script) is not checked
+            return
+        changed = [
+            f"{self.fields[name].label} is now “{getattr(current, name)}”"
+            for name in self._meta.fields
+            if name in self.fields
+            and not self.fields[name].disabled
+            and name in self.cleaned_data
+            and _plain(getattr(current, name)) != _plain(self.cleaned_data[name])
+        ]
+        changes = f"Their version differs from yours: {'; '.join(changed)}. " if changed else ""
+        # The next Save is a deliberate overwrite: it carries the version just shown.
+        self.data = self.data.copy()
+        self.data[self.add_prefix("row_version")] = now
+        raise forms.ValidationError(CONFLICT.format(changes=changes), code="conflict")
+
+    def clean(self):
+        cleaned = super().clean()
+        self._check_version()
+        return cleaned
 
     def _check_unique_per_tenant(self, field: str, label: str) -> None:
         value = self.cleaned_data.get(field)
@@ -40,8 +95,65 @@ class TenantForm(forms.ModelForm):
             self.add_error(field, f"You already have {label} with the AS2 ID {value!r}.")
 
 
-class As2InstanceForm(TenantForm):
+class IdentityForm(TenantForm):
+    """An instance's or partner's form: renaming its AS2 ID or alias while certificates use
+    it is saved only once the user has read what the change does and does not do."""
+
+    # field -> what changing it does, then what it leaves as it is ({n}: certificates)
+    identity_notes: dict[str, str] = {}
+    side = ""  # the Partnership field that points at this row: "instance" or "partner"
+
+    def certificate_count(self) -> int:
+        """How many of this row's partnerships have a certificate."""
+        if not self.instance.pk:
+            return 0
+        partnerships = Partnership.objects.filter(**{self.side: self.instance.pk})
+        return partnerships.filter(certificate__isnull=False).count()
+
+    def rename_notes(self, changed: list[str] | None = None) -> list[str]:
+        """What renaming each identity field changes and what it does not."""
+        count = self.certificate_count()
+        names = self.identity_notes if changed is None else changed
+        return [self.identity_notes[name].format(n=count) for name in names] if count else []
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.instance.pk or self.errors:
+            return cleaned
+        before = self._meta.model.objects.filter(pk=self.instance.pk).values(*self.identity_notes)
+        was = before.first() or {}
+        changed = [
+            name for name in self.identity_notes if name in was and was[name] != cleaned.get(name)
+        ]
+        notes = self.rename_notes(changed) if changed else []
+        if notes and not self.data.get(self.add_prefix("confirm_rename")):
+            self.fields["confirm_rename"] = forms.BooleanField(
+                label="Yes, rename it",
+                required=False,
+                help_text="Tick to save the new name, having read what it changes above.",
+            )
+            self.rename_warning = notes
+            raise forms.ValidationError(
+                "Nothing was saved yet: read what this rename changes, then tick "
+                "“Yes, rename it” and Save.",
+                code="rename",
+            )
+        return cleaned
+
+
+class As2InstanceForm(IdentityForm):
     as2_id_field = "my_as2_id"
+    side = "instance"
+    identity_notes = {
+        "my_as2_id": "Changing my_as2_id changes the AS2 ID your partners send to (AS2-To) and "
+        "receive from (AS2-From): they must change their configuration at the same time. It "
+        "does not change your {n} certificate(s): the keystore's privateKeyAlias, the "
+        "certificate's subject and the stored file names stay as they are.",
+        "my_as2_alias": "Changing my_as2_alias changes the privateKeyAlias suggested for "
+        "certificates created from now on. It does not change your {n} existing "
+        "certificate(s): their keystores keep the privateKeyAlias fixed at creation, and the "
+        "certificate's subject stays.",
+    }
 
     class Meta:
         model = As2Instance
@@ -53,8 +165,19 @@ class As2InstanceForm(TenantForm):
         return cleaned
 
 
-class PartnerForm(TenantForm):
+class PartnerForm(IdentityForm):
     as2_id_field = "partner_as2_id"
+    side = "partner"
+    identity_notes = {
+        "partner_as2_id": "Changing partner_as2_id changes the AS2 ID messages are sent to and "
+        "expected from: it must match the partner's own configuration. It does not change the "
+        "{n} certificate(s) with this partner: the partner certificate's alias and subject "
+        "and the stored file names stay as they are.",
+        "partner_as2_alias": "Changing partner_as2_alias changes the alias suggested for the "
+        "partner's certificate in certificates created from now on. It does not change the {n} "
+        "existing certificate(s): their keystores keep the alias fixed at creation, and the "
+        "partner certificate's subject stays.",
+    }
 
     class Meta:
         model = Partner
@@ -64,6 +187,14 @@ class PartnerForm(TenantForm):
         cleaned = super().clean()
         self._check_unique_per_tenant(self.as2_id_field, "a partner")
         return cleaned
+
+
+PLAIN_LABELS = {
+    "compress": "Compression",
+    "mdn_mode": "MDN mode",
+    "mdn_sign": "MDN signing",
+    "content_type": "Content type",
+}
 
 
 class PartnershipForm(TenantForm):
@@ -96,6 +227,9 @@ class PartnershipForm(TenantForm):
         if self.instance.pk:
             usable = partners.filter(enabled=True) | partners.filter(pk=self.instance.partner_id)
         self.fields["instance"].queryset = instances
+        # Settings the product leaves implicit get plain words; its own keep their names.
+        for name, label in PLAIN_LABELS.items():
+            self.fields[name].label = label
         self.fields["partner"].queryset = usable
         self.fields["instance"].empty_label = "Choose an AS2 instance"
         self.fields["partner"].empty_label = "Choose a partner"
@@ -123,3 +257,8 @@ class PartnershipForm(TenantForm):
             partner=self.cleaned_data["partner"],
             **settings,
         )
+
+
+def _plain(value: object) -> object:
+    """A value as compared for a conflict: a related row by its pk."""
+    return value.pk if isinstance(value, Model) else value

@@ -156,6 +156,7 @@ class Partnership(TenantOwned):
         max_length=12,
         choices=KeyTransport.choices,
         default=KeyTransport.RSA,
+        db_default=KeyTransport.RSA,  # rows written by older code or raw SQL get it too
         help_text="How the encryption key is sent to the partner; ask the partner which it reads.",
     )
     signature_padding = models.CharField(
@@ -163,6 +164,7 @@ class Partnership(TenantOwned):
         max_length=10,
         choices=SignaturePadding.choices,
         default=SignaturePadding.PKCS1V15,
+        db_default=SignaturePadding.PKCS1V15,
     )
     compress = models.CharField(
         "compress", max_length=20, choices=Compression.choices, default=Compression.NONE

@@ -9,7 +9,7 @@ from typing import TypedDict, Unpack
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models.deletion import ProtectedError
+from django.db.models.deletion import Collector, ProtectedError
 
 from partnerships.models import HEADER_FIELDS, As2Instance, Encryption, Partner, Partnership
 from serverless_as2.models import Tenant
@@ -34,6 +34,39 @@ class PartnershipSettings(TypedDict, total=False):
     mdn_sign: str
     content_transfer_encoding: str
     content_type: str
+
+
+class DeletePreview(TypedDict):
+    """What deleting a row would remove with it, and what keeps it from being deleted."""
+
+    removes: list[str]
+    blocked_by: list[str]
+
+
+def row_delete_preview(*, row: models.Model) -> DeletePreview:
+    """Say, before the user confirms, what a delete removes and what blocks it."""
+    collector = Collector(using=row._state.db or "default")
+    try:
+        collector.collect([row])
+    except ProtectedError as error:
+        return {
+            "removes": [],
+            "blocked_by": sorted({_described(o) for o in error.protected_objects}),
+        }
+    removed = [
+        _described(obj)
+        for model, objects in collector.data.items()
+        for obj in objects
+        if obj != row
+    ]
+    return {"removes": sorted(set(removed)), "blocked_by": []}
+
+
+def _described(obj: models.Model) -> str:
+    """A row in words: "PartnerShip mycompany → amazon", "certificate mycompany → amazon"."""
+    name = {"partnership": "PartnerShip"}.get(obj._meta.model_name, obj._meta.verbose_name)
+    text = str(obj)
+    return text if text.lower().startswith(str(name).lower()) else f"{name} {text}"
 
 
 @transaction.atomic

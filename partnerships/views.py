@@ -9,9 +9,9 @@ from django.urls import reverse
 from partnerships import selectors
 from partnerships.forms import As2InstanceForm, PartnerForm, PartnershipForm
 from partnerships.models import As2Instance, Partner, Partnership
-from partnerships.services import DeleteRefused, row_delete
+from partnerships.services import DeleteRefused, row_delete, row_delete_preview
 from serverless_as2.endpoints import inbound_url
-from serverless_as2.pages import list_context, query_pk, query_text
+from serverless_as2.pages import Column, list_context, query_pk, query_text
 from serverless_as2.tenancy import request_tenant, tenant_get_or_404
 
 
@@ -34,13 +34,37 @@ def _delete(request: HttpRequest, row, label: str, back: str, success: str) -> H
             return redirect(back)
         messages.success(request, f"Deleted {label}.")
         return redirect(success)
-    return render(request, "confirm_delete.html", {"row": row, "label": label, "back": back})
+    context = {"row": row, "label": label, "back": back, **row_delete_preview(row=row)}
+    return render(request, "confirm_delete.html", context)
+
+
+INSTANCE_COLUMNS = {
+    "id": Column("My AS2 ID", ("my_as2_id",)),
+    "name": Column("My AS2 Name", ("my_name",)),
+    "status": Column("Status", ("enabled",)),
+}
+PARTNER_COLUMNS = {
+    "id": Column("Partner AS2 ID", ("partner_as2_id",)),
+    "name": Column("Partner Name", ("partner_name",)),
+    "status": Column("Status", ("enabled",)),
+}
+PARTNERSHIP_COLUMNS = {
+    "mine": Column("My AS2 ID", ("instance__my_as2_id",)),
+    "partner": Column("Partner AS2 ID", ("partner__partner_as2_id",)),
+    "partner_status": Column("Partner Status", ("partner__enabled",)),
+    "certificate": Column("Certificate", ("certificate__my_not_after",)),
+    "url": Column("as2_url", ("as2_url",)),
+    "encrypt": Column("encrypt", ("encrypt",)),
+    "sign": Column("sign", ("sign",)),
+    "mdn": Column("MDN mode", ("mdn_mode",)),
+}
 
 
 @login_required
 def instance_list(request: HttpRequest) -> HttpResponse:
     rows = selectors.instance_list(tenant=request_tenant(request), search=query_text(request, "q"))
-    return render(request, "partnerships/instance_list.html", list_context(request, rows))
+    context = list_context(request, rows, columns=INSTANCE_COLUMNS)
+    return render(request, "partnerships/instance_list.html", context)
 
 
 @login_required
@@ -69,7 +93,8 @@ def instance_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def partner_list(request: HttpRequest) -> HttpResponse:
     rows = selectors.partner_list(tenant=request_tenant(request), search=query_text(request, "q"))
-    return render(request, "partnerships/partner_list.html", list_context(request, rows))
+    context = list_context(request, rows, columns=PARTNER_COLUMNS)
+    return render(request, "partnerships/partner_list.html", context)
 
 
 @login_required
@@ -98,7 +123,9 @@ def partner_delete(request: HttpRequest, pk: int) -> HttpResponse:
 def partnership_list(request: HttpRequest) -> HttpResponse:
     tenant = request_tenant(request)
     rows = selectors.partnership_list(tenant=tenant, search=query_text(request, "q"))
-    return render(request, "partnerships/partnership_list.html", list_context(request, rows))
+    rows = rows.select_related("certificate")
+    context = list_context(request, rows, columns=PARTNERSHIP_COLUMNS)
+    return render(request, "partnerships/partnership_list.html", context)
 
 
 @login_required

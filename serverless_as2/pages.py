@@ -1,6 +1,8 @@
-"""Shared page helpers: paginated, searchable lists in the product's "1 - 20 / 57" style."""
+"""Shared page helpers: paginated, searchable, sortable lists in the product's "1 - 20 / 57" style."""
 
 import re
+from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
@@ -9,8 +11,50 @@ from django.http import HttpRequest
 PAGE_SIZE = 20
 
 
-def list_context(request: HttpRequest, rows: QuerySet, *, page_size: int = PAGE_SIZE) -> dict:
-    """Context for a list page: the page of rows, the pager text and the search term."""
+@dataclass(frozen=True)
+class Column:
+    """A list column: its heading and, when it can sort the list, the fields it orders by."""
+
+    label: str
+    order_by: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A column heading as the page shows it: a link that sorts, and its aria-sort state."""
+
+    label: str
+    url: str  # "" when the column does not sort
+    aria_sort: str  # "ascending", "descending" or "none"
+
+
+def list_context(
+    request: HttpRequest,
+    rows: QuerySet,
+    *,
+    page_size: int = PAGE_SIZE,
+    columns: dict[str, Column] | None = None,
+) -> dict:
+    """Context for a list page: the page of rows, the pager text, the search term, and
+    the column headings, which sort the list by `?sort=<key>` (`-<key>`: descending)."""
+    sort = query_text(request, "sort")
+    search = query_text(request, "q")
+    headings: list[Heading] = []
+    key, descending = sort.removeprefix("-"), sort.startswith("-")
+    if columns:
+        column = columns.get(key)
+        if column and column.order_by:
+            sign = "-" if descending else ""
+            rows = rows.order_by(*(f"{sign}{name}" for name in column.order_by), "pk")
+        else:
+            sort = ""
+        for name, column in columns.items():
+            active = bool(sort) and name == key
+            # A click on the sorted column reverses it; on another, sorts by it ascending.
+            next_sort = ("" if descending else "-") + name if active else name
+            state = ("descending" if descending else "ascending") if active else "none"
+            url = f"?{urlencode({'q': search, 'sort': next_sort})}" if column.order_by else ""
+            headings.append(Heading(label=column.label, url=url, aria_sort=state))
     page = Paginator(rows, page_size).get_page(request.GET.get("page"))
     count = page.paginator.count
     first = page.start_index() if count else 0
@@ -18,7 +62,9 @@ def list_context(request: HttpRequest, rows: QuerySet, *, page_size: int = PAGE_
         "page": page,
         "rows": page.object_list,
         "pager": f"{first} - {page.end_index() if count else 0} / {count}",
-        "search": query_text(request, "q"),
+        "search": search,
+        "sort": sort,
+        "headings": headings,
     }
 
 

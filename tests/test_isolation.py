@@ -14,6 +14,11 @@ from tests.conftest import make_partnership
 # URLs that are meant to be reached without a tenant's login: partners post AS2 to the
 # inbound endpoint; a file link's signature is its permission (tests/tracklog/test_links.py).
 PUBLIC = {"tracklog:inbound", "tracklog:file_link"}
+# URLs whose arguments name no tenant row: the password-reset link sent by e-mail (its token
+# is checked by Django's view); they still refuse a POST without the CSRF token.
+ACCOUNT_KWARGS: dict[str, Callable[[dict], dict]] = {
+    "password_reset_confirm": lambda rows: {"uidb64": "MQ", "token": "set-password"},
+}
 
 
 def tenant_a_rows(tenant) -> dict:
@@ -63,11 +68,13 @@ def urls_with_arguments() -> list[str]:
     return sorted(
         name
         for name, pattern in walk(get_resolver())
-        if pattern.pattern.converters and name not in PUBLIC
+        if pattern.pattern.converters and name not in PUBLIC and name not in ACCOUNT_KWARGS
     )
 
 
 def kwargs_for(name: str, rows: dict) -> dict:
+    if name in ACCOUNT_KWARGS:
+        return ACCOUNT_KWARGS[name](rows)
     if name in KWARGS:
         return KWARGS[name](rows)
     # Every certificate URL names the certificate by its pk.

@@ -2,6 +2,7 @@
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -56,3 +57,50 @@ def log_in(page, email: str, password: str) -> None:
     page.get_by_label("E-mail").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
+
+
+# -- accessibility checks and README screenshots (issue 11) ----------------------------------
+
+AXE_JS = Path(__file__).parent / "vendor" / "axe.min.js"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+@pytest.fixture
+def ui_page(browser, live_server) -> Iterator:
+    """A page whose context lets the test inject axe-core (the app's CSP forbids it)."""
+    context = browser.new_context(base_url=live_server.url, accept_downloads=True, bypass_csp=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+def axe_violations(page) -> list[str]:
+    """Serious and critical axe-core violations on the page, one line each."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE_JS))
+    found = page.evaluate(
+        """async () => {
+            const result = await axe.run(document, {resultTypes: ["violations"]});
+            return result.violations
+              .filter((v) => v.impact === "serious" || v.impact === "critical")
+              .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
+        }"""
+    )
+    return list(found)
+
+
+def assert_accessible(page) -> None:
+    violations = axe_violations(page)
+    assert violations == [], f"{page.url}:\n" + "\n".join(violations)
+
+
+def screenshot(page, name: str) -> None:
+    """Save docs/screenshots/<name>.png for the README, only when SAS2_SCREENSHOTS=1."""
+    if os.environ.get("SAS2_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def page_scroll_width(page) -> int:
+    return page.evaluate("() => document.scrollingElement.scrollWidth")

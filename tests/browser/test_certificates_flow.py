@@ -60,6 +60,7 @@ def test_new_user_auto_generates_a_certificate_and_downloads_the_three_files(pag
     expect(page.get_by_label("key size")).to_have_value("2048")
     expect(page.get_by_label("validity (days)")).to_have_value("730")
     page.get_by_label(re.compile(r"^password")).fill(PASSWORD)
+    page.get_by_label("Repeat the password").fill(PASSWORD)
     partner_file = tmp_path / "amazon.cer"
     partner_file.write_bytes(partner_pem())
     page.get_by_label("partner certificate").set_input_files(partner_file)
@@ -68,7 +69,11 @@ def test_new_user_auto_generates_a_certificate_and_downloads_the_three_files(pag
     expect(page.get_by_text("Saved the certificate for mycompany → amazon.")).to_be_visible()
     key = f"private/{tenant.id}/amazon/mycompany/cert/mycompany-amazon.cer"
     row = page.get_by_role("row").filter(has_text="amazon")
-    expect(row).to_contain_text(key)
+    # The storage key is shown shortened (its end), whole in the Copy button and the tooltip.
+    expect(row).to_contain_text(key[-40:])
+    expect(row.get_by_role("button", name=re.compile("^Copy the PublicKeyURL"))).to_have_attribute(
+        "data-copy", key
+    )
 
     name, complete = download_from_list(page, tmp_path, "Complete KeyStore (.p12)")
     assert name == "mycompany-amazon.p12"

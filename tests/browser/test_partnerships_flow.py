@@ -13,6 +13,7 @@ def test_new_user_creates_instance_partner_and_partnership_from_the_instance_pag
     log_in(page, "edi@acme.example", "a-long-password")
     expect(page.locator("header .email")).to_have_text("edi@acme.example")
 
+    page.get_by_role("link", name="AS2 Instances", exact=True).click()
     page.get_by_role("link", name="+ Create AS2 Instances").click()
     page.get_by_label("my_as2_id").fill("mycompany")
     page.get_by_label("my_name").fill("My Company")

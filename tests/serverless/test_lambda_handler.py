@@ -124,7 +124,7 @@ def test_log_in_through_zappas_handler(zappa_lambda, tenant_a, event, prefix):
         CONTEXT,
     )
     assert posted["statusCode"] == 302, body_of(posted)
-    assert header(posted, "Location") == f"{prefix}/instances/"
+    assert header(posted, "Location") == f"{prefix}/"  # Home, under the stage prefix
     session = set_cookies(posted)["sessionid"]
 
     listed = zappa_lambda(

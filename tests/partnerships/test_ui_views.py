@@ -1,0 +1,127 @@
+"""Safe changes on the partnership pages: two tabs, renames certificates outlive, deletes, sorting."""
+
+import re
+
+from partnerships.models import As2Instance, Partner, Partnership
+from tests.conftest import make_instance, make_partner, make_partnership
+
+
+def shown_form(client, url: str) -> dict:
+    """The form's values as the page shows them (text inputs and hidden fields)."""
+    page = client.get(url).content.decode()
+    values = dict(re.findall(r'<input[^>]*name="(\w+)"[^>]*value="([^"]*)"', page))
+    values.pop("csrfmiddlewaretoken", None)
+    return {**values, "enabled": "on"}
+
+
+def test_a_save_over_a_newer_version_is_refused_and_says_what_changed(client_a, tenant_a):
+    instance = make_instance(tenant_a, my_name="My Company")
+    url = f"/instances/{instance.pk}/"
+    first_tab, second_tab = shown_form(client_a, url), shown_form(client_a, url)
+    assert first_tab["row_version"]
+    assert client_a.post(url, {**second_tab, "my_name": "Renamed"}).status_code == 302
+
+    response = client_a.post(url, {**first_tab, "my_email": "ops@mycompany.example"})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Someone saved this record after you opened it" in page
+    assert "my_name is now “Renamed”" in page
+    assert As2Instance.objects.get().my_email == "edi@mycompany.example"
+    # The page now carries the newer version: saving again is a deliberate overwrite.
+    newer = re.search(r'name="row_version" value="(\w+)"', page).group(1)
+    assert newer != first_tab["row_version"]
+    again = {**first_tab, "my_email": "ops@mycompany.example", "row_version": newer}
+    assert client_a.post(url, again).status_code == 302
+    assert As2Instance.objects.get().my_email == "ops@mycompany.example"
+
+
+def test_two_tabs_on_a_partnership_conflict_too(client_a, tenant_a):
+    partnership = make_partnership(tenant_a)
+    url = f"/partnerships/{partnership.pk}/"
+    page = client_a.get(url).content.decode()
+    version = re.search(r'name="row_version" value="(\w+)"', page).group(1)
+    settings = {
+        "as2_url": "https://amazon.example/as2",
+        "encrypt": "aes256",
+        "sign": "sha256",
+        "compress": "none",
+        "subject": "AS2 message $message_id$",
+        "mdn_mode": "sync",
+        "mdn_sign": "sha256",
+        "content_transfer_encoding": "binary",
+        "content_type": "application/EDI-X12",
+        "row_version": version,
+    }
+    assert client_a.post(url, {**settings, "sign": "sha512"}).status_code == 302
+    response = client_a.post(url, {**settings, "encrypt": "aes128"})
+    assert "Someone saved this record" in response.content.decode()
+    assert Partnership.objects.get().encrypt == "aes256"
+
+
+def test_renaming_an_instance_with_certificates_asks_first_and_says_what_stays(client_a, tenant_a):
+    from tests.certificates.factories import certificate_for
+
+    partnership = make_partnership(tenant_a)
+    certificate_for(partnership)
+    url = f"/instances/{partnership.instance.pk}/"
+    form = shown_form(client_a, url)
+    page = client_a.get(url).content.decode()
+    assert "what a rename changes" in page  # said before any change is made
+
+    response = client_a.post(url, {**form, "my_as2_id": "mycompany-prod"})
+    page = response.content.decode()
+    assert response.status_code == 200 and 'name="confirm_rename"' in page
+    assert "AS2-To" in page and "does not change your 1 certificate(s)" in page
+    assert As2Instance.objects.get().my_as2_id == "mycompany"
+    confirmed = {**form, "my_as2_id": "mycompany-prod", "confirm_rename": "on"}
+    assert client_a.post(url, confirmed).status_code == 302
+    assert As2Instance.objects.get().my_as2_id == "mycompany-prod"
+
+
+def test_renaming_a_partner_alias_says_existing_keystores_keep_theirs(client_a, tenant_a):
+    from tests.certificates.factories import certificate_for
+
+    certificate_for(make_partnership(tenant_a))
+    partner = Partner.objects.get()
+    url = f"/partners/{partner.pk}/"
+    response = client_a.post(url, {**shown_form(client_a, url), "partner_as2_alias": "amz"})
+    assert "their keystores keep the alias fixed at creation" in response.content.decode()
+    assert Partner.objects.get().partner_as2_alias == "amazon"
+
+
+def test_renaming_without_certificates_saves_at_once(client_a, tenant_a):
+    instance = make_partnership(tenant_a).instance
+    url = f"/instances/{instance.pk}/"
+    assert client_a.post(url, {**shown_form(client_a, url), "my_as2_id": "x"}).status_code == 302
+    assert As2Instance.objects.get().my_as2_id == "x"
+
+
+def test_delete_pages_list_what_blocks_or_what_goes(client_a, tenant_a):
+    partnership = make_partnership(tenant_a)
+    page = client_a.get(f"/instances/{partnership.instance.pk}/delete/").content.decode()
+    assert "This cannot be deleted yet" in page and "PartnerShip mycompany → amazon" in page
+    assert 'class="danger"' not in page  # no Delete button while something blocks
+    page = client_a.get(f"/partnerships/{partnership.pk}/delete/").content.decode()
+    assert "Deleting removes:" in page and "This cannot be undone." in page
+
+
+def test_lists_sort_by_a_column_either_way_and_ignore_unknown_columns(client_a, tenant_a):
+    for as2_id in ("bravo", "alpha", "charlie"):
+        make_partner(tenant_a, as2_id)
+
+    def order(query: str) -> list[str]:
+        page = client_a.get(f"/partners/{query}").content.decode()
+        return re.findall(r'/partners/\d+/">(\w+)</a>', page)
+
+    assert order("?sort=id") == ["alpha", "bravo", "charlie"]
+    assert order("?sort=-id") == ["charlie", "bravo", "alpha"]
+    assert order("?sort=tenant__name") == ["alpha", "bravo", "charlie"]  # ignored
+    page = client_a.get("/partners/?sort=-id").content.decode()
+    assert 'aria-sort="descending"' in page and "sort=id" in page  # next click: ascending
+
+
+def test_partnership_list_shows_certificate_and_partner_status(client_a, tenant_a):
+    make_partnership(tenant_a, partner=make_partner(tenant_a, enabled=False))
+    page = client_a.get("/partnerships/").content.decode()
+    assert '<span class="badge off">Off</span>' in page
+    assert '<span class="badge none">No</span>' in page and "Create Cert" in page
