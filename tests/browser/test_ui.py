@@ -30,8 +30,8 @@ def test_an_empty_tenant_gets_the_steps_to_its_first_exchange_each_a_link(ui_pag
     log_in(ui_page, EMAIL, PASSWORD)
     expect(ui_page.get_by_role("heading", name="Steps to your first exchange")).to_be_visible()
     steps = ui_page.locator("ol.steps li")
-    expect(steps).to_have_count(5)
-    for index in range(5):
+    expect(steps).to_have_count(6)
+    for index in range(6):
         expect(steps.nth(index).get_by_role("link")).to_have_count(1)
     expect(ui_page.get_by_text("Nothing needs attention")).to_be_visible()
     expect(ui_page.locator("[data-section=latest-failures]")).to_contain_text("No failed messages")

@@ -43,7 +43,9 @@ def test_two_tabs_on_a_partnership_conflict_too(client_a, tenant_a):
     settings = {
         "as2_url": "https://amazon.example/as2",
         "encrypt": "aes256",
+        "key_transport": "rsa",
         "sign": "sha256",
+        "signature_padding": "pkcs1v15",
         "compress": "none",
         "subject": "AS2 message $message_id$",
         "mdn_mode": "sync",
