@@ -198,6 +198,8 @@ if S3_BUCKET:
             "region_name": env.get("AWS_REGION", env.get("AWS_DEFAULT_REGION", "us-east-1")),
             "default_acl": None,
             "querystring_auth": True,
+            # Copy EDI/MDN URL links are presigned: SigV4, which every region accepts.
+            "signature_version": "s3v4",
             "file_overwrite": True,
         },
     }
