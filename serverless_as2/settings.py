@@ -334,6 +334,9 @@ AWS_REGION_NAME = env.get("AWS_REGION", env.get("AWS_DEFAULT_REGION", "us-east-1
 # The management command that runs the background work that is due; Zappa's scheduled event
 # (serverless_as2.lambda_events.run_due_work) calls it every minute on Lambda.
 DUE_WORK_COMMAND = env.get("SAS2_DUE_WORK_COMMAND", "as2_run_due")
+# Running serverless (on Lambda, or SAS2_SERVERLESS=1 to see its limits elsewhere): the
+# partnership page warns where a setting could exceed them and Send File refuses larger files.
+SERVERLESS = ON_LAMBDA or env_bool("SAS2_SERVERLESS")
 # This function's name on Lambda (set by Lambda): serverless_as2.lambda_tasks invokes itself.
 LAMBDA_FUNCTION_NAME = env.get("AWS_LAMBDA_FUNCTION_NAME", "")
 # Static files collected at package time into the Lambda zip (`make package`): the data folder

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from certificates.selectors import NoCertificate, PartnershipKeys, partnership_keys
+from partnerships.limits import LAMBDA_BODY_BYTES, serverless
 from partnerships.models import Encryption, Partnership, Signing
 from partnerships.subjects import subject_render
 from tracklog import engine
@@ -54,6 +55,12 @@ def message_queue(
         pk=partnership.pk
     )
     _check_sendable(partnership)
+    if serverless() and len(payload) > LAMBDA_BODY_BYTES:
+        raise SendRefused(
+            f"The file is {len(payload):,} bytes; on Lambda a message can be at most "
+            f"{LAMBDA_BODY_BYTES:,} bytes (a synchronous request carries about 6 MB): send it "
+            "from the one-machine deployment, or split it."
+        )
     if len(payload) > settings.MAX_MESSAGE_BYTES:
         raise SendRefused(
             f"The file is {len(payload):,} bytes; messages are limited to "
