@@ -6,6 +6,7 @@ S3 and KMS are the moto server; the database the test one (PostgreSQL when DATAB
 
 import base64
 import hashlib
+import logging
 import re
 import shutil
 
@@ -210,3 +211,21 @@ def test_send_file_through_the_handler_reaches_the_partner_on_the_minute_schedul
         assert s3_object(s3_storage, queued.payload_key) == payload
     finally:
         partner.close()
+
+
+def test_a_retry_on_lambda_is_left_to_the_schedule_without_an_error_logged(
+    settings, db, caplog, moto_s3_url, aws_credentials
+):
+    from tracklog.tasks import message_deliver_enqueue
+
+    settings.LAMBDA_FUNCTION_NAME = "serverless-as2-production"
+    settings.TASKS = {
+        "default": {
+            "BACKEND": "serverless_as2.lambda_tasks.LambdaBackend",
+            "QUEUES": ["default"],
+            "OPTIONS": {"endpoint_url": moto_s3_url},
+        }
+    }
+    with caplog.at_level(logging.INFO):
+        message_deliver_enqueue(message_pk=1, delay=60)  # Lambda cannot defer an invocation
+    assert [record for record in caplog.records if record.levelno >= logging.WARNING] == []
