@@ -12,7 +12,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import dj_database_url
-from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
@@ -77,6 +76,13 @@ def secret_from_env_or_file(name: str, path: Path, make: Callable[[], str]) -> s
     return path.read_text().strip()
 
 
+def fernet_key_generate() -> str:
+    """A new Fernet key (first run only: cryptography stays off every other start's path)."""
+    from cryptography.fernet import Fernet
+
+    return Fernet.generate_key().decode()
+
+
 DATA_DIR = Path(env.get("SAS2_DATA_DIR", BASE_DIR / "var")).resolve()
 PRODUCTION = env_bool("SAS2_PRODUCTION")
 DEBUG = env_bool("DJANGO_DEBUG")
@@ -88,7 +94,7 @@ SECRET_KEY = secret_from_env_or_file(
 KEY_ENCRYPTION_KEY = secret_from_env_or_file(
     "SAS2_KEY_ENCRYPTION_KEY",
     DATA_DIR / "key_encryption_key",
-    lambda: Fernet.generate_key().decode(),
+    fernet_key_generate,
 )
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
