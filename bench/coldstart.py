@@ -83,10 +83,15 @@ def bare_project(folder: Path, settings_text: str) -> list[str]:
 
 
 def ours_from_worktree(folder: Path, settings_text: str) -> tuple[list[str], dict[str, str]]:
+    static = folder / "static"
+    # Zappa's handler sets the stage's environment over the process's: point its static folder
+    # (`staticfiles`, what `make package` collects into the zip) at the one collected here.
+    settings_text = settings_text.replace(
+        "'SAS2_STATIC_ROOT': 'staticfiles'", f"'SAS2_STATIC_ROOT': {str(static)!r}"
+    )
     zappa_dir = folder / "zappa"
     zappa_dir.mkdir()
     (zappa_dir / "zappa_settings.py").write_text(settings_text)
-    static = folder / "static"
     env = {
         "SAS2_DATA_DIR": str(folder / "data"),
         "SAS2_STATIC_ROOT": str(static),

@@ -7,7 +7,7 @@ alias, my_as2_id, "Import Your Certificate"), plain words in sentence case for w
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 
-from certificates import keystore
+from certificates import rules
 from certificates.services import CertificateRefused, WeakKey
 from partnerships.models import As2Instance, Partner, Partnership
 from serverless_as2.models import Tenant
@@ -48,8 +48,10 @@ def _upload_field(label: str, accept: str, help_text: str, required: bool = True
 
 def _small_upload(upload: UploadedFile | None) -> UploadedFile | None:
     """Refuse an upload over 1 MB before anything reads it."""
-    if upload is not None and upload.size > keystore.MAX_UPLOAD_BYTES:
-        raise forms.ValidationError(str(keystore.FileTooLarge()))
+    if upload is not None and upload.size > rules.MAX_UPLOAD_BYTES:
+        from certificates.keystore import FileTooLarge  # cryptography only when it is needed
+
+        raise forms.ValidationError(str(FileTooLarge()))
     return upload
 
 
@@ -59,8 +61,8 @@ class RefusalsForm(forms.Form):
     accept_weak_key = forms.BooleanField(
         label="Accept a weak key",
         required=False,
-        help_text=f"RSA of {keystore.RSA_KEY_SIZE_FLOOR} to {keystore.MIN_RSA_KEY_SIZE - 1} bits; "
-        f"under {keystore.RSA_KEY_SIZE_FLOOR} bits is never accepted.",
+        help_text=f"RSA of {rules.RSA_KEY_SIZE_FLOOR} to {rules.MIN_RSA_KEY_SIZE - 1} bits; "
+        f"under {rules.RSA_KEY_SIZE_FLOOR} bits is never accepted.",
     )
 
     def __init__(self, *args, **kwargs):
@@ -105,7 +107,7 @@ class CertificateCreateForm(RefusalsForm):
     private_key_alias = forms.CharField(
         label="privateKeyAlias",
         required=False,
-        max_length=keystore.ALIAS_MAX_LENGTH,
+        max_length=rules.ALIAS_MAX_LENGTH,
         strip=False,
         help_text="Auto-generate: filled from your AS2 instance's my_as2_alias. Import: the alias "
         "of the private key inside your file. It cannot change later.",
@@ -115,16 +117,16 @@ class CertificateCreateForm(RefusalsForm):
         label="Key size",
         coerce=int,
         required=False,
-        choices=[(size, f"RSA {size} bits") for size in keystore.KEY_SIZES],
-        initial=keystore.DEFAULT_KEY_SIZE,
+        choices=[(size, f"RSA {size} bits") for size in rules.KEY_SIZES],
+        initial=rules.DEFAULT_KEY_SIZE,
     )
     validity_days = forms.IntegerField(
         label="Validity (days)",
         required=False,
-        min_value=keystore.MIN_VALIDITY_DAYS,
-        max_value=keystore.MAX_VALIDITY_DAYS,
-        initial=keystore.DEFAULT_VALIDITY_DAYS,
-        help_text=f"{keystore.DEFAULT_VALIDITY_DAYS} days is 2 years.",
+        min_value=rules.MIN_VALIDITY_DAYS,
+        max_value=rules.MAX_VALIDITY_DAYS,
+        initial=rules.DEFAULT_VALIDITY_DAYS,
+        help_text=f"{rules.DEFAULT_VALIDITY_DAYS} days is 2 years.",
     )
     keystore_file = _upload_field(
         "Import Your Certificate",
@@ -140,7 +142,7 @@ class CertificateCreateForm(RefusalsForm):
     partner_alias = forms.CharField(
         label="alias",
         required=False,
-        max_length=keystore.ALIAS_MAX_LENGTH,
+        max_length=rules.ALIAS_MAX_LENGTH,
         strip=False,
         help_text="The partner certificate's alias in the keystore; filled from the partner's "
         "partner_as2_alias.",
@@ -234,10 +236,8 @@ class CertificateCreateForm(RefusalsForm):
                 )
             if instance and not cleaned.get("private_key_alias"):
                 cleaned["private_key_alias"] = instance.my_as2_alias
-            cleaned["key_size"] = cleaned.get("key_size") or keystore.DEFAULT_KEY_SIZE
-            cleaned["validity_days"] = cleaned.get("validity_days") or (
-                keystore.DEFAULT_VALIDITY_DAYS
-            )
+            cleaned["key_size"] = cleaned.get("key_size") or rules.DEFAULT_KEY_SIZE
+            cleaned["validity_days"] = cleaned.get("validity_days") or (rules.DEFAULT_VALIDITY_DAYS)
         elif cleaned.get("mode") == IMPORT:
             if not cleaned.get("keystore_file") and "keystore_file" not in self.errors:
                 self.add_error("keystore_file", "Choose your .p12 or .pfx file.")

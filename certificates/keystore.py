@@ -28,20 +28,19 @@ from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, Pub
 from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
 from cryptography.x509.oid import NameOID
 
-from certificates import pbe
+from certificates import pbe, rules
 
-MAX_UPLOAD_BYTES = 1_048_576
-# The rules of new certificates and keystores, written once: forms, models and services use these.
-KEY_SIZES = (2048, 3072, 4096)
-DEFAULT_KEY_SIZE = KEY_SIZES[0]
-DEFAULT_VALIDITY_DAYS = 730  # two years, the usual term between partners' certificate swaps
-MIN_VALIDITY_DAYS, MAX_VALIDITY_DAYS = 1, 3650
-ALIAS_MAX_LENGTH = 100  # keytool has no limit; this is the column's
-# 2048 bits is the modern minimum (NIST SP 800-131A, what partners expect); keys from 1024 to
-# 2047 bits are weak but still met with legacy partners, so a user may accept them explicitly.
-# Under 1024 bits a key can be factored by anyone with a few machines: never accepted.
-MIN_RSA_KEY_SIZE = 2048
-RSA_KEY_SIZE_FLOOR = 1024
+# The rules of new certificates and keystores are plain values in certificates.rules, so that
+# forms and models need not load this module (cryptography, asn1crypto); named here too.
+MAX_UPLOAD_BYTES = rules.MAX_UPLOAD_BYTES
+KEY_SIZES = rules.KEY_SIZES
+DEFAULT_KEY_SIZE = rules.DEFAULT_KEY_SIZE
+DEFAULT_VALIDITY_DAYS = rules.DEFAULT_VALIDITY_DAYS
+MIN_VALIDITY_DAYS = rules.MIN_VALIDITY_DAYS
+MAX_VALIDITY_DAYS = rules.MAX_VALIDITY_DAYS
+ALIAS_MAX_LENGTH = rules.ALIAS_MAX_LENGTH
+MIN_RSA_KEY_SIZE = rules.MIN_RSA_KEY_SIZE
+RSA_KEY_SIZE_FLOOR = rules.RSA_KEY_SIZE_FLOOR
 # A partner's certificate comes alone or with the few issuers of its chain (real chains have
 # under 10): more is not a certificate upload, and each one costs parsing and comparing.
 MAX_CHAIN_CERTIFICATES = 20

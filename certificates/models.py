@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import Q
 
 from certificates.expiry import Expiry, expiry_of
-from certificates.keystore import ALIAS_MAX_LENGTH
+from certificates.rules import ALIAS_MAX_LENGTH
 from partnerships.models import Partnership
 from serverless_as2.models import TenantOwned
 

@@ -1,28 +1,33 @@
 """Reads of certificates: the list, one certificate's details, what expires soon, and the keys
 a partnership's messages are signed and encrypted with (from a per-process cache)."""
 
+from __future__ import annotations
+
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import rsa
 from django.core.files.storage import default_storage
 from django.db import connection
 from django.db.models import F, Field, OuterRef, Q, QuerySet, Subquery
 from django.db.models.options import Options
 from django.utils import timezone
 
-from certificates import keystore
 from certificates.expiry import SOON, Expiry, expiry_of
 from certificates.models import Certificate, PartnerCertificate
 from partnerships.models import Partnership
 from serverless_as2.encryption import secret_open
 from serverless_as2.models import Tenant
 from serverless_as2.tenancy import tenant_get_or_404, tenant_queryset
+
+if TYPE_CHECKING:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from certificates import keystore
 
 
 def certificate_list(
@@ -69,6 +74,10 @@ def partner_certificate_history(*, certificate: Certificate) -> QuerySet[Partner
 
 def certificate_info_of_pem(pem: str) -> keystore.CertificateInfo:
     """What the detail page shows about a stored PEM certificate."""
+    from cryptography import x509
+
+    from certificates import keystore
+
     return keystore.certificate_info(x509.load_pem_x509_certificate(pem.encode()))
 
 
@@ -268,7 +277,7 @@ def _version_sql() -> str:
     ours, theirs = Certificate._meta, PartnerCertificate._meta
     quote = connection.ops.quote_name
 
-    def column(meta: "Options[Any]", name: str) -> str:
+    def column(meta: Options[Any], name: str) -> str:
         field = meta.get_field(name)
         if not isinstance(field, Field) or not field.column:
             raise TypeError(f"{meta.label}.{name} is not a column")
@@ -287,6 +296,10 @@ def _version_sql() -> str:
 
 def _keys_load(certificate_pk: int) -> PartnershipKeys | None:
     """Open the stored Complete KeyStore and read the partner's certificates (the slow path)."""
+    from cryptography import x509
+
+    from certificates import keystore
+
     certificate = Certificate.objects.filter(pk=certificate_pk).first()
     if certificate is None:
         return None

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from partnerships import selectors
 from partnerships.forms import As2InstanceForm, PartnerForm, PartnershipForm
+from partnerships.limits import partnership_lambda_warnings
 from partnerships.models import As2Instance, Partner, Partnership
 from partnerships.services import DeleteRefused, row_delete, row_delete_preview
 from serverless_as2.endpoints import inbound_url
@@ -148,6 +149,7 @@ def partnership_edit(request: HttpRequest, pk: int | None = None) -> HttpRespons
             for p in selectors.partner_list(tenant=tenant)
         },
         "endpoint_url": inbound_url(tenant=tenant, request=request),
+        "lambda_warnings": partnership_lambda_warnings(partnership=row) if row else [],
     }
     return _save_form(
         request,

@@ -21,11 +21,13 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.db import models, transaction
 
 if TYPE_CHECKING:
+    # cryptography loads when a secret is sealed or opened, not at start-up (cold starts).
+    from cryptography.fernet import Fernet, MultiFernet
+
     from serverless_as2.kms import DataKey
 
 KMS_PREFIX = "kms1:"
@@ -57,6 +59,8 @@ def secret_seal(plaintext: str) -> str:
 
 def secret_open(token: str) -> str:
     """Decrypt a secret sealed by secret_seal, with KMS or the local key, whichever sealed it."""
+    from cryptography.fernet import InvalidToken
+
     if token.startswith(KMS_PREFIX):
         wrapped, fernet_token = _kms_parts(token)
         try:
@@ -77,6 +81,8 @@ def secret_open(token: str) -> str:
 
 def secret_sealed_with(token: str) -> str:
     """Which key sealed a token, in words (for reports; the token must open)."""
+    from cryptography.fernet import InvalidToken
+
     if token.startswith(KMS_PREFIX):
         return f"KMS key {_unwrap(_kms_parts(token)[0]).key_id}"
     try:
@@ -150,13 +156,17 @@ def data_key_cache_clear() -> None:
 
 
 @cache
-def _local_fernets(keys: str) -> list[Fernet]:
+def _local_fernets(keys: str) -> list["Fernet"]:
     """The local keys, newest first: SAS2_KEY_ENCRYPTION_KEY may list several, comma-separated."""
+    from cryptography.fernet import Fernet
+
     return [Fernet(key.strip().encode()) for key in keys.split(",") if key.strip()]
 
 
 @cache
-def _local_fernet(keys: str) -> MultiFernet:
+def _local_fernet(keys: str) -> "MultiFernet":
+    from cryptography.fernet import MultiFernet
+
     return MultiFernet(_local_fernets(keys))
 
 
@@ -212,5 +222,7 @@ def _kms_parts(token: str) -> tuple[bytes, bytes]:
         ) from None
 
 
-def _data_key_fernet(plaintext_key: bytes) -> Fernet:
+def _data_key_fernet(plaintext_key: bytes) -> "Fernet":
+    from cryptography.fernet import Fernet
+
     return Fernet(base64.urlsafe_b64encode(plaintext_key))

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import dj_database_url
-from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
@@ -77,6 +76,13 @@ def secret_from_env_or_file(name: str, path: Path, make: Callable[[], str]) -> s
     return path.read_text().strip()
 
 
+def fernet_key_generate() -> str:
+    """A new Fernet key (first run only: cryptography stays off every other start's path)."""
+    from cryptography.fernet import Fernet
+
+    return Fernet.generate_key().decode()
+
+
 DATA_DIR = Path(env.get("SAS2_DATA_DIR", BASE_DIR / "var")).resolve()
 PRODUCTION = env_bool("SAS2_PRODUCTION")
 DEBUG = env_bool("DJANGO_DEBUG")
@@ -88,7 +94,7 @@ SECRET_KEY = secret_from_env_or_file(
 KEY_ENCRYPTION_KEY = secret_from_env_or_file(
     "SAS2_KEY_ENCRYPTION_KEY",
     DATA_DIR / "key_encryption_key",
-    lambda: Fernet.generate_key().decode(),
+    fernet_key_generate,
 )
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
@@ -198,6 +204,8 @@ if S3_BUCKET:
             "region_name": env.get("AWS_REGION", env.get("AWS_DEFAULT_REGION", "us-east-1")),
             "default_acl": None,
             "querystring_auth": True,
+            # Copy EDI/MDN URL links are presigned: SigV4, which every region accepts.
+            "signature_version": "s3v4",
             "file_overwrite": True,
         },
     }
@@ -332,6 +340,9 @@ AWS_REGION_NAME = env.get("AWS_REGION", env.get("AWS_DEFAULT_REGION", "us-east-1
 # The management command that runs the background work that is due; Zappa's scheduled event
 # (serverless_as2.lambda_events.run_due_work) calls it every minute on Lambda.
 DUE_WORK_COMMAND = env.get("SAS2_DUE_WORK_COMMAND", "as2_run_due")
+# Running serverless (on Lambda, or SAS2_SERVERLESS=1 to see its limits elsewhere): the
+# partnership page warns where a setting could exceed them and Send File refuses larger files.
+SERVERLESS = ON_LAMBDA or env_bool("SAS2_SERVERLESS")
 # This function's name on Lambda (set by Lambda): serverless_as2.lambda_tasks invokes itself.
 LAMBDA_FUNCTION_NAME = env.get("AWS_LAMBDA_FUNCTION_NAME", "")
 # Static files collected at package time into the Lambda zip (`make package`): the data folder

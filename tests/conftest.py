@@ -182,6 +182,7 @@ def s3_storage(settings, moto_s3_url, monkeypatch):
                 "endpoint_url": moto_s3_url,
                 "region_name": "us-east-1",
                 "default_acl": None,
+                "signature_version": "s3v4",
                 "file_overwrite": True,
             },
         },

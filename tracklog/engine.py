@@ -4,13 +4,13 @@ Every call into `as2` from the messaging code goes through here, so that a chang
 engine's API (typed values instead of strings) touches only this module.
 """
 
-from functools import lru_cache
+from __future__ import annotations
 
-from cryptography import x509
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 import as2
 from as2.mime import Headers, MimeEntity, entity_from_headers, split_multipart
-from certificates.keystore import certificate_info
 from certificates.selectors import PartnershipKeys
 from partnerships.models import (
     Encryption,
@@ -22,17 +22,28 @@ from partnerships.models import (
     Signing,
 )
 
+if TYPE_CHECKING:
+    from cryptography import x509
+
+    from as2 import Envelope, InboundMdn, InboundMessage, OutboundMdn, OutboundMessage
+
 As2Error = as2.As2Error
 MalformedMessage = as2.MalformedMessage
 SignatureInvalid = as2.SignatureInvalid
 InsufficientSecurity = as2.InsufficientSecurity
 UnknownPartner = as2.UnknownPartner
-InboundMessage = as2.InboundMessage
-InboundMdn = as2.InboundMdn
-MicCheck = as2.MicCheck
-OutboundMdn = as2.OutboundMdn
-OutboundMessage = as2.OutboundMessage
-Envelope = as2.Envelope
+# The engine's message and MDN types load with the engine, on first use (cold starts).
+_ENGINE_TYPES = frozenset(
+    {"InboundMessage", "InboundMdn", "MicCheck", "OutboundMdn", "OutboundMessage", "Envelope"}
+)
+
+
+def __getattr__(name: str) -> Any:
+    """engine.Envelope, engine.MicCheck, ...: the engine's types, imported on first use."""
+    if name in _ENGINE_TYPES:
+        return getattr(as2, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 REPORT_TYPE = "multipart/report"
 
@@ -234,6 +245,8 @@ def certificate_summary(certificate: x509.Certificate) -> dict[str, str]:
 
 @lru_cache(maxsize=256)
 def _summary(certificate: x509.Certificate) -> tuple[tuple[str, str], ...]:
+    from certificates.keystore import certificate_info
+
     # Every received message names its signer and our certificate: the same few certificates.
     info = certificate_info(certificate)
     return (

@@ -1,8 +1,10 @@
 """Copy EDI URL / Copy MDN URL: signed, time-limited links to one stored file of one message.
 
-A link carries the message's pk and the file kind, signed with Django's TimestampSigner (the
-project's SECRET_KEY and a salt of its own), so it opens that one file without a login until
-it expires, and an altered link opens nothing.
+On local files, a link carries the message's pk and the file kind, signed with Django's
+TimestampSigner (the project's SECRET_KEY and a salt of its own), so it opens that one file
+without a login until it expires, and an altered link opens nothing. On S3, a link is a presigned
+GET of that one object with the same lifetime: S3 serves it (the function never carries the
+bytes, which may exceed Lambda's response limit) and refuses it once altered or expired.
 """
 
 from dataclasses import dataclass
@@ -10,6 +12,7 @@ from enum import StrEnum
 
 from django.conf import settings
 from django.core import signing
+from django.core.files.storage import default_storage
 
 SALT = "tracklog.file-link"
 DEFAULT_MAX_AGE = 3600  # seconds; settings.TRACKLOG_LINK_MAX_AGE overrides it
@@ -39,6 +42,18 @@ class LinkTarget:
 def link_max_age() -> int:
     """How long a copied link works, in seconds."""
     return int(getattr(settings, "TRACKLOG_LINK_MAX_AGE", DEFAULT_MAX_AGE))
+
+
+def file_link_presigned(*, key: str, filename: str) -> str | None:
+    """An S3 presigned GET of one stored object for the link lifetime; None off S3."""
+    # S3Storage with querystring_auth signs its URLs; local storage has no such attribute.
+    if not getattr(default_storage, "querystring_auth", False):
+        return None
+    return default_storage.url(
+        key,
+        parameters={"ResponseContentDisposition": f'attachment; filename="{filename}"'},
+        expire=link_max_age(),
+    )
 
 
 def file_link_token(*, message_pk: int, kind: FileKind) -> str:

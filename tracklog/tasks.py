@@ -46,6 +46,8 @@ def due_work_task() -> int:
 def _enqueue(the_task, message_pk: int, delay: float) -> None:
     try:
         if delay > 0:
+            if not the_task.get_backend().supports_defer:
+                return  # e.g. Lambda's: the sweep (as2_run_due) does the work when it is due
             the_task = the_task.using(run_after=timezone.now() + timedelta(seconds=delay))
         the_task.enqueue(message_pk)
     except Exception:  # the sweep picks the message up: a lost nudge loses nothing

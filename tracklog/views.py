@@ -50,7 +50,11 @@ def _absolute(request: HttpRequest, path: str) -> str:
 
 
 def file_link_url(request: HttpRequest, message: Message, kind: links.FileKind) -> str:
-    """The Copy EDI URL / Copy MDN URL link of a message."""
+    """The Copy EDI URL / Copy MDN URL link of a message (S3: a presigned URL of the object)."""
+    key, name = _file_of(message, kind)
+    presigned = links.file_link_presigned(key=key, filename=name)
+    if presigned:
+        return presigned
     token = links.file_link_token(message_pk=message.pk, kind=kind)
     return _absolute(request, reverse("tracklog:file_link", args=[token]))
 

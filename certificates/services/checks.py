@@ -1,14 +1,19 @@
 """The rules a certificate's inputs must meet, and the refusal that carries a sentence."""
 
-from typing import IO
+from __future__ import annotations
 
-from cryptography import x509
+from typing import IO, TYPE_CHECKING
+
 from django.views.decorators.debug import sensitive_variables
 
-from certificates import keystore
-from certificates.keystore import AliasNotFound, KeystoreError, WrongPassword
+from certificates import rules
 from certificates.models import Certificate
 from partnerships.models import Partnership
+
+if TYPE_CHECKING:
+    from cryptography import x509
+
+    from certificates import keystore
 
 type Upload = bytes | IO[bytes]
 
@@ -54,9 +59,9 @@ def check_aliases(private_key_alias: str, partner_alias: str) -> None:
     ):
         if not alias.strip():
             raise CertificateRefused(f"Enter the {label}.", field=field)
-        if len(alias) > keystore.ALIAS_MAX_LENGTH:
+        if len(alias) > rules.ALIAS_MAX_LENGTH:
             raise CertificateRefused(
-                f"The {label} must be at most {keystore.ALIAS_MAX_LENGTH} characters long.",
+                f"The {label} must be at most {rules.ALIAS_MAX_LENGTH} characters long.",
                 field=field,
             )
     if private_key_alias.casefold() == partner_alias.casefold():
@@ -69,6 +74,9 @@ def check_aliases(private_key_alias: str, partner_alias: str) -> None:
 
 def partner_certificate_of(upload: Upload, accept_weak_key: bool) -> x509.Certificate:
     """The partner's certificate from an upload, refused when weak unless accepted."""
+    from certificates import keystore
+    from certificates.keystore import KeystoreError
+
     try:
         certificate = keystore.load_partner_certificate(read_upload(upload))
     except KeystoreError as error:
@@ -84,7 +92,7 @@ def partner_certificate_of(upload: Upload, accept_weak_key: bool) -> x509.Certif
 
 def weak_sentence(whose: str, key_size: int) -> str:
     return (
-        f"{whose} has a {key_size}-bit RSA key; keys under {keystore.MIN_RSA_KEY_SIZE} bits are "
+        f"{whose} has a {key_size}-bit RSA key; keys under {rules.MIN_RSA_KEY_SIZE} bits are "
         "weak and many partners refuse them. Use a stronger one, or tick “accept a weak key” "
         "to go on."
     )
@@ -93,6 +101,9 @@ def weak_sentence(whose: str, key_size: int) -> str:
 @sensitive_variables("password")
 def private_key_entry(data: bytes, password: str, alias: str) -> keystore.PrivateKeyEntry:
     """The key entry `alias` of an uploaded keystore, its problems as refusals."""
+    from certificates import keystore
+    from certificates.keystore import AliasNotFound, KeystoreError, WrongPassword
+
     try:
         return keystore.load_private_keystore(data, password=password, alias=alias)
     except WrongPassword as error:
@@ -115,4 +126,4 @@ def read_upload(upload: Upload) -> bytes:
     if isinstance(upload, bytes):
         return upload
     upload.seek(0)
-    return upload.read(keystore.MAX_UPLOAD_BYTES + 1)
+    return upload.read(rules.MAX_UPLOAD_BYTES + 1)

@@ -5,20 +5,16 @@ the files written so far are deleted again, so a failure leaves neither a row no
 Passwords never appear in logs, errors or pages.
 """
 
-import logging
+from __future__ import annotations
 
-from cryptography import x509
+import logging
+from typing import TYPE_CHECKING
+
 from django.db import transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from certificates import keystore
-from certificates.keystore import (
-    CertificateNotValidNow,
-    InvalidValue,
-    KeystoreError,
-    WrongPassword,
-)
+from certificates import rules
 from certificates.models import Certificate, Origin
 from certificates.services.checks import (
     CertificateRefused,
@@ -41,6 +37,11 @@ from certificates.services.storage import (
 from partnerships.models import Partnership
 from serverless_as2.encryption import secret_seal
 
+if TYPE_CHECKING:
+    from cryptography import x509
+
+    from certificates import keystore
+
 logger = logging.getLogger(__name__)
 
 
@@ -50,13 +51,16 @@ def certificate_generate(
     partnership: Partnership,
     password: str,
     private_key_alias: str,
-    key_size: int = keystore.DEFAULT_KEY_SIZE,
-    validity_days: int = keystore.DEFAULT_VALIDITY_DAYS,
+    key_size: int = rules.DEFAULT_KEY_SIZE,
+    validity_days: int = rules.DEFAULT_VALIDITY_DAYS,
     partner_certificate_file: Upload,
     partner_alias: str,
     accept_weak_key: bool = False,
 ) -> Certificate:
     """Generate our RSA key and self-signed certificate; store them with the partner's."""
+    from certificates import keystore
+    from certificates.keystore import InvalidValue
+
     refuse_taken(partnership)
     check_new_password(password)
     check_aliases(private_key_alias, partner_alias)
@@ -94,6 +98,9 @@ def certificate_import(
     accept_weak_key: bool = False,
 ) -> Certificate:
     """Import our key and certificate from the user's .p12/.pfx; store them with the partner's."""
+    from certificates import keystore
+    from certificates.keystore import CertificateNotValidNow
+
     refuse_taken(partnership)
     if not password:
         raise CertificateRefused(
@@ -129,6 +136,9 @@ def certificate_import(
 @sensitive_variables("password")
 def keystore_aliases(*, keystore_file: Upload, password: str) -> keystore.KeystoreContents:
     """The aliases in an uploaded .p12/.pfx, so the form can offer them (nothing is stored)."""
+    from certificates import keystore
+    from certificates.keystore import KeystoreError, WrongPassword
+
     try:
         return keystore.list_keystore_aliases(read_upload(keystore_file), password=password)
     except WrongPassword as error:
@@ -148,6 +158,9 @@ def _certificate_store(
     partner_certificate: x509.Certificate,
 ) -> Certificate:
     """Write our .cer and the Complete KeyStore, then the rows; all of it or nothing."""
+    from certificates import keystore
+    from certificates.keystore import InvalidValue, KeystoreError
+
     try:
         complete = keystore.build_complete_keystore(
             password=password,

@@ -1,11 +1,10 @@
 """The three downloads: Complete KeyStore, Partner Certificate (.p12) and PublicKey (.cer)."""
 
+from __future__ import annotations
+
 from dataclasses import dataclass
 from enum import StrEnum
 
-from cryptography import x509
-
-from certificates import keystore
 from certificates.models import Certificate
 from certificates.services.checks import CertificateRefused
 from certificates.services.storage import download_stem, stored_keystore, stored_password
@@ -28,6 +27,10 @@ class ExportedFile:
 
 def certificate_export(*, certificate: Certificate, kind: ExportKind) -> ExportedFile:
     """One of the three downloads: Complete KeyStore, Partner Certificate (.p12), PublicKey."""
+    from cryptography import x509
+
+    from certificates import keystore
+
     stem = download_stem(certificate)
     if kind == ExportKind.PUBLIC_KEY:
         return ExportedFile(

@@ -1,11 +1,12 @@
 """Rotation: the partner's new certificate replaces the current one; our key stays."""
 
+from __future__ import annotations
+
 import logging
 
 from django.db import transaction
 from django.utils import timezone
 
-from certificates import keystore
 from certificates.models import Certificate, PartnerCertificate
 from certificates.services.checks import CertificateRefused, Upload, partner_certificate_of
 from certificates.services.storage import (
@@ -24,6 +25,8 @@ def partner_certificate_rotate(
     *, certificate: Certificate, partner_certificate_file: Upload, accept_weak_key: bool = False
 ) -> PartnerCertificate:
     """Replace the partner's certificate and keep our key; the old one stays on record."""
+    from certificates import keystore
+
     new_certificate = partner_certificate_of(partner_certificate_file, accept_weak_key)
     caller_copy = certificate
     with files_or_nothing() as write, transaction.atomic():

@@ -1,26 +1,30 @@
 """A certificate's stored files and rows: keys, writes that undo themselves, the stored keystore."""
 
+from __future__ import annotations
+
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 from uuid import UUID
 
-from cryptography import x509
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db.models import Q
 from django.views.decorators.debug import sensitive_variables
 
-from certificates import keystore
-from certificates.keystore import KeystoreError
 from certificates.models import Certificate, PartnerCertificate
 from certificates.services.checks import CertificateRefused
 from partnerships.models import Partnership
 from serverless_as2 import storage_keys
 from serverless_as2.encryption import SecretUnreadable, secret_open
+
+if TYPE_CHECKING:
+    from cryptography import x509
+
+    from certificates import keystore
 
 logger = logging.getLogger(__name__)
 
@@ -140,6 +144,9 @@ def stored_keystore(certificate: Certificate) -> bytes:
 @sensitive_variables("password")
 def stored_entry(certificate: Certificate, password: str) -> keystore.PrivateKeyEntry:
     """Our key entry from the stored Complete KeyStore (about 70 ms: PKCS#12 key derivation)."""
+    from certificates import keystore
+    from certificates.keystore import KeystoreError
+
     try:
         return keystore.load_private_keystore(
             stored_keystore(certificate), password=password, alias=certificate.private_key_alias
@@ -161,6 +168,8 @@ def partner_certificate_add(
 
 def _partner_certificate_fields(certificate: x509.Certificate) -> dict[str, Any]:
     """Column values of a PartnerCertificate row for the certificate."""
+    from certificates import keystore
+
     info = keystore.certificate_info(certificate)
     return {
         "pem": keystore.certificate_to_pem(certificate).decode(),

@@ -7,6 +7,8 @@ and all its steps in ONE transaction → answer. Nothing is recorded as processe
 so that the partner sends the message again.
 """
 
+from __future__ import annotations
+
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta

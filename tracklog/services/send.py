@@ -9,6 +9,7 @@ duplicate and answers the MDN it sent the first time).
 
 import logging
 from datetime import timedelta
+from functools import cache
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -17,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from certificates.selectors import NoCertificate, PartnershipKeys, partnership_keys
+from partnerships.limits import LAMBDA_BODY_BYTES, serverless
 from partnerships.models import Encryption, Partnership, Signing
 from partnerships.subjects import subject_render
 from tracklog import engine
@@ -54,6 +56,12 @@ def message_queue(
         pk=partnership.pk
     )
     _check_sendable(partnership)
+    if serverless() and len(payload) > LAMBDA_BODY_BYTES:
+        raise SendRefused(
+            f"The file is {len(payload):,} bytes; on Lambda a message can be at most "
+            f"{LAMBDA_BODY_BYTES:,} bytes (a synchronous request carries about 6 MB): send it "
+            "from the one-machine deployment, or split it."
+        )
     if len(payload) > settings.MAX_MESSAGE_BYTES:
         raise SendRefused(
             f"The file is {len(payload):,} bytes; messages are limited to "
@@ -377,7 +385,7 @@ def _mdn_record(message: Message, steps: Steps, headers: dict[str, str], body: b
     details["disposition_text"] = mdn.text[:2000]
     if mdn.signer is not None:
         details["mdn_signer"] = engine.certificate_summary(mdn.signer)
-    message.mdn_mic_check = _MIC_CHECKS[mdn.mic_check]
+    message.mdn_mic_check = _mic_checks()[mdn.mic_check]
     if not mdn.successful:
         _mdn_failed(message, steps, f"The partner's MDN reports a failure: {mdn.disposition}")
     elif message.mdn_mic_check == MicCheck.MISSING:
@@ -409,12 +417,15 @@ def _mdn_record(message: Message, steps: Steps, headers: dict[str, str], body: b
         steps.add(Status.MDN_SAVED, f"MDN {signed}, {mdn.disposition}; MIC matched.")
 
 
-_MIC_CHECKS = {
-    engine.MicCheck.MATCHED: MicCheck.MATCHED,
-    engine.MicCheck.MISMATCHED: MicCheck.MISMATCHED,
-    engine.MicCheck.MISSING: MicCheck.MISSING,
-    engine.MicCheck.NOT_CHECKED: MicCheck.NOT_CHECKED,
-}
+@cache
+def _mic_checks() -> dict[object, MicCheck]:
+    # Built on first use: engine.MicCheck loads the engine (kept off cold starts).
+    return {
+        engine.MicCheck.MATCHED: MicCheck.MATCHED,
+        engine.MicCheck.MISMATCHED: MicCheck.MISMATCHED,
+        engine.MicCheck.MISSING: MicCheck.MISSING,
+        engine.MicCheck.NOT_CHECKED: MicCheck.NOT_CHECKED,
+    }
 
 
 def _mdn_failed(message: Message, steps: Steps, error: str) -> None:

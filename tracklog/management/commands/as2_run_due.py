@@ -4,6 +4,8 @@ import time
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.tasks import DEFAULT_TASK_BACKEND_ALIAS, task_backends
+from django_tasks_db.backend import DatabaseBackend
 
 from tracklog.tasks import due_work_run
 
@@ -39,8 +41,14 @@ class Command(BaseCommand):
             if handled or not every:
                 self.stdout.write(f"Handled {handled} due message(s).")
             if time.monotonic() - pruned_at >= PRUNE_EVERY_SECONDS or not every:
-                call_command("prune_db_task_results", min_age_days=keep_days, verbosity=0)
+                _task_results_prune(keep_days)
                 pruned_at = time.monotonic()
             if not every:
                 return
             time.sleep(every)
+
+
+def _task_results_prune(keep_days: int) -> None:
+    # Only the database backend keeps results; on Lambda (LambdaBackend) there are none to prune.
+    if isinstance(task_backends[DEFAULT_TASK_BACKEND_ALIAS], DatabaseBackend):
+        call_command("prune_db_task_results", min_age_days=keep_days, verbosity=0)
