@@ -15,7 +15,7 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.utils.datastructures import MultiValueDict
 
-from certificates.keystore import MAX_UPLOAD_BYTES
+from certificates.rules import MAX_UPLOAD_BYTES
 
 HOLD_SECONDS = 30 * 60
 _SESSION_KEY = "held_uploads"

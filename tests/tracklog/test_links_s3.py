@@ -167,10 +167,13 @@ def test_an_altered_link_never_reaches_another_tenants_object(
 def test_an_expired_link_is_refused(on_s3, client_a, tenant_a, s3_check):
     message = message_make(tenant_a, make_partnership(tenant_a), payload=PAYLOAD)
     url = copied_links(client_a, message)["Copy EDI URL"]
-    now = datetime.now(UTC)
-    s3_check.clock = lambda: now + timedelta(seconds=899)
+    # From the signing time the link carries (whole seconds), not from a clock read after
+    # signing: that could be in the next second and make "899 s later" already expired.
+    amz_date = dict(parse_qsl(urlsplit(url).query))["X-Amz-Date"]
+    signed_at = datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    s3_check.clock = lambda: signed_at + timedelta(seconds=899)
     assert s3_check.fetch(url) == (200, PAYLOAD)
-    s3_check.clock = lambda: now + timedelta(seconds=960)  # the link lifetime is 900 s
+    s3_check.clock = lambda: signed_at + timedelta(seconds=901)  # the link lifetime is 900 s
     status, body = s3_check.fetch(url)
     assert status == 403 and b"expired" in body
 
