@@ -12,7 +12,8 @@ import hmac
 import re
 import secrets
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
@@ -627,27 +628,46 @@ def _check_derivation_work(data: bytes, *, password: str) -> None:
             # public-key privacy (enveloped_data): OpenSSL does not open it either
         # Only once every visible count passed: decrypting costs derivations too.
         for algorithm, ciphertext in encrypted:
-            contents = asn1_pkcs12.SafeContents.load(
-                _decrypted(algorithm, ciphertext, data, password)
-            )
-            _check_bags(contents, work, depth=1)
+            plaintext = _decrypted(algorithm, ciphertext, data, password)
+            with _read_as_decrypted(data, password=password):
+                _check_bags(asn1_pkcs12.SafeContents.load(plaintext), work, depth=1)
         if len(work.key_bags) > MAX_KEY_ENTRIES:
             raise TooManyKeys(len(work.key_bags))
         for bag in work.key_bags:
-            _check_key_size(_private_key_info(bag, data, password))
+            if bag["bag_id"].native == "key_bag":  # in the clear; its [0] tag is not the key's
+                _check_key_size(bag["bag_value"].untag().dump())
+                continue
+            plaintext = _shrouded_key_info(bag, data, password)
+            with _read_as_decrypted(data, password=password):
+                _check_key_size(plaintext)
     except KeystoreError:
         raise
     except (ValueError, TypeError, KeyError, AttributeError):
         raise NotAKeystore() from None
 
 
-def _private_key_info(bag: asn1_pkcs12.SafeBag, data: bytes, password: str) -> bytes:
-    """The PKCS#8 PrivateKeyInfo of a key bag, decrypted here when it is shrouded."""
+def _shrouded_key_info(bag: asn1_pkcs12.SafeBag, data: bytes, password: str) -> bytes:
+    """The PKCS#8 PrivateKeyInfo of a shrouded key bag, decrypted here."""
     value = bag["bag_value"]
-    if bag["bag_id"].native == "key_bag":
-        info: bytes = value.untag().dump()  # the bag's [0] tag is not the key's
-        return info
     return _decrypted(value["encryption_algorithm"], value["encrypted_data"].native, data, password)
+
+
+@contextmanager
+def _read_as_decrypted(data: bytes, *, password: str) -> Iterator[None]:
+    """Reading content just decrypted with `password`: a failure is the password's, mostly.
+
+    A wrong password decrypts CBC content to garbage whose padding looks right about one time in
+    256, so the garbage reaches the reader. Unless the file's MAC proves the password right (then
+    the content itself is damaged), what fails to read is a wrong password.
+    """
+    try:
+        yield
+    except KeystoreError:
+        raise
+    except (ValueError, TypeError, KeyError, AttributeError):
+        if _mac_accepts(data, password=password):
+            raise NotAKeystore() from None
+        raise WrongPassword() from None
 
 
 def _check_key_size(private_key_info: bytes) -> None:

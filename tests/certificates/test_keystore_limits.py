@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
 from cryptography.x509.oid import NameOID
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from certificates import keystore, services
+from certificates import keystore, pbe, services
 from certificates.keystore import (
     MAX_CHAIN_CERTIFICATES,
     MAX_KDF_ITERATIONS,
@@ -392,6 +392,81 @@ def test_legacy_3des_content_of_any_length_is_inspected_and_opens():
         entry = load_private_keystore(data, password=KEYSTORE_PASSWORD, alias="mykey")
         assert entry.certificate == certificate
     assert {length % 16 for length in lengths} == {0, 8}
+
+
+def _legacy_3des(*, rounds: int = 1) -> bytes:
+    """A PKCS#12 with legacy 3DES: a shrouded key in plain SafeContents, encrypted certificates."""
+    key = rsa_key(name="limits")
+    encryption = (
+        serialization.PrivateFormat.PKCS12.encryption_builder()
+        .key_cert_algorithm(pkcs12.PBES.PBESv1SHA1And3KeyTripleDESCBC)
+        .kdf_rounds(rounds)
+        .hmac_hash(hashes.SHA1())  # noqa: S303  (the legacy layout on purpose)
+        .build(KEYSTORE_PASSWORD.encode())
+    )
+    return pkcs12.serialize_key_and_certificates(
+        b"mykey", key, self_signed(key, "limits"), None, encryption
+    )
+
+
+def _without_mac(data: bytes) -> bytes:
+    pfx = asn1_pkcs12.Pfx.load(data)
+    return asn1_pkcs12.Pfx({"version": "v3", "auth_safe": pfx["auth_safe"]}).dump()
+
+
+def _lucky_wrong_password(algorithm: algos.EncryptionAlgorithm, ciphertext: bytes) -> str:
+    """A wrong password under which `ciphertext` still decrypts: its padding looks right by chance
+    (about one password in 256 for CBC)."""
+    for attempt in range(20_000):
+        password = f"wrong password {attempt}"
+        try:
+            pbe.decrypt(algorithm, ciphertext, password)
+        except pbe.CannotDecrypt:
+            continue
+        return password
+    raise AssertionError("no wrong password decrypts this content")
+
+
+@pytest.mark.parametrize("mac", [True, False], ids=["with a MAC", "without a MAC"])
+def test_a_wrong_password_that_decrypts_the_certificates_to_garbage_is_a_wrong_password(mac):
+    # CI once said "not a PKCS#12 keystore" for a wrong password: the garbage was well padded.
+    data = _legacy_3des()
+    data = data if mac else _without_mac(data)
+    encrypted = next(ci for ci in _contents(data) if ci["content_type"].native != "data")
+    info = encrypted["content"]["encrypted_content_info"]
+    password = _lucky_wrong_password(
+        info["content_encryption_algorithm"], info["encrypted_content"].native
+    )
+    with pytest.raises(WrongPassword):
+        list_keystore_aliases(data, password=password)
+    assert list_keystore_aliases(data, password=KEYSTORE_PASSWORD).private_key_aliases == ("mykey",)
+
+
+def test_a_wrong_password_that_decrypts_the_key_to_garbage_is_a_wrong_password():
+    data = _legacy_3des()
+    contents = []
+    for content_info in _contents(data):  # the certificates in the clear: the key is then read
+        if content_info["content_type"].native != "data":
+            info = content_info["content"]["encrypted_content_info"]
+            plaintext = pbe.decrypt(
+                info["content_encryption_algorithm"],
+                info["encrypted_content"].native,
+                KEYSTORE_PASSWORD,
+            )
+            content_info = cms.ContentInfo({"content_type": "data", "content": plaintext})
+        contents.append(content_info)
+    data = _rebuilt(data, contents, mac_rounds=1)
+    (bag,) = (
+        bag
+        for content_info in _contents(data)
+        for bag in asn1_pkcs12.SafeContents.load(content_info["content"].native)
+        if bag["bag_id"].native == "pkcs8_shrouded_key_bag"
+    )
+    value = bag["bag_value"]
+    password = _lucky_wrong_password(value["encryption_algorithm"], value["encrypted_data"].native)
+    with pytest.raises(WrongPassword):
+        list_keystore_aliases(data, password=password)
+    assert list_keystore_aliases(data, password=KEYSTORE_PASSWORD).private_key_aliases == ("mykey",)
 
 
 OPENSSL_VARIANTS = [
