@@ -160,3 +160,20 @@ def test_sessions_are_secure_in_production(tmp_path):
     assert result.stdout.split() == ["True", "True", "True", "Lax", "True", "True", "True"], (
         result.stdout + result.stderr
     )
+
+
+def test_a_content_type_django_cannot_read_is_a_400_not_a_500(db):
+    from django.core.exceptions import BadRequest
+
+    from serverless_as2.wsgi import django_application
+    from tests.tracklog.fuzz_cases import wsgi_post
+
+    headers = {"Content-Type": "text/plain; x=" + "y" * 20_000}
+    answer = wsgi_post("/accounts/login/", headers, b"")
+    assert answer.status == 400 and b"Content-Type" in answer.body
+    # Django alone raises while it builds the request, before any middleware: a 500.
+    with pytest.raises(BadRequest):
+        django_application(
+            {"REQUEST_METHOD": "POST", "PATH_INFO": "/", "CONTENT_TYPE": headers["Content-Type"]},
+            lambda *args: None,
+        )

@@ -1,0 +1,85 @@
+"""Hostile input at the AS2 endpoint, in CI: 300 mutated real messages and raw garbage, and
+more drawn by hypothesis. Each is answered with an MDN (HTTP 200) or a 4xx, never a 5xx; a
+message that is not whole is never "processed". bench/fuzz_inbound.py runs 20,000 and more."""
+
+import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+import as2
+from tests.tracklog import fuzz_cases
+from tests.tracklog.conftest import endpoint_url, identity, partnership_with_certificate
+from tests.tracklog.test_receive import alpha_message
+from tracklog.models import Direction, Message, Status
+
+
+@pytest.fixture
+def endpoint(db, tenant_a, tenant_b, messaging_settings) -> str:
+    partnership_with_certificate(tenant_b, "beta", "alpha", "http://127.0.0.1:9/as2/")
+    return endpoint_url("", tenant_b)
+
+
+def our_seeds() -> list[fuzz_cases.Seed]:
+    """Messages alpha's software sends: signed and encrypted, signed, plain, async MDN asked,
+    compressed; an MDN; and the real products' messages of the vectors."""
+    key, certificate = identity("alpha")
+    built = [
+        alpha_message(),
+        alpha_message(encrypt_certificate=None),
+        alpha_message(sign_key=None, encrypt_certificate=None),
+    ]
+    seeds = [(dict(message.headers), message.body) for message in built]
+    compressed = as2.build_message(
+        b"ISA*compressed~",
+        filename="c.edi",
+        content_type="application/EDI-X12",
+        sender="alpha",
+        receiver="beta",
+        subject="fuzz",
+        signer=as2.Signer(key, certificate),
+        recipient=as2.Recipient(identity("beta")[1]),
+        compress=as2.Compression.BEFORE_SIGNING,
+        mdn=as2.MdnRequest(mode=as2.MdnMode.SYNC, signed=True),
+    )
+    seeds.append((dict(compressed.headers), compressed.body))
+    return seeds + fuzz_cases.vector_seeds("alpha", "beta")
+
+
+def check_answer(answer: fuzz_cases.Answer, name: str) -> None:
+    assert answer.status < 500, f"{name}: {answer.status} {answer.body[:300]}"
+    assert answer.status == 200 or 400 <= answer.status < 500, name
+    assert answer.body, f"{name}: an answer says why"
+
+
+def test_300_hostile_requests_get_an_mdn_or_a_4xx_never_a_5xx(endpoint):
+    seeds = our_seeds()
+    seen = 0
+    for name, headers, body in fuzz_cases.cases(
+        seeds, count=300, seed=10, sender="alpha", receiver="beta"
+    ):
+        check_answer(fuzz_cases.wsgi_post(endpoint, headers, body), name)
+        seen += 1
+    assert seen == 300
+    # Only whole, verified messages were processed: each processed payload is one we sent.
+    processed = Message.objects.filter(direction=Direction.INBOUND, status=Status.MDN_SENT)
+    assert processed.count() >= 4, "the unmutated seeds went through"
+    for message in processed:
+        assert message.mic, message.message_id
+
+
+@hypothesis_settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    seed=st.integers(min_value=0, max_value=2**32),
+    mutations=st.lists(st.sampled_from(fuzz_cases.MUTATIONS), min_size=1, max_size=4),
+)
+def test_any_chain_of_mutations_gets_an_answer_never_a_5xx(endpoint, seed, mutations):
+    import random
+
+    rng = random.Random(seed)
+    headers, body = rng.choice(our_seeds()[:4])
+    for mutation in mutations:
+        headers, body = mutation(rng, headers, body)
+    headers = {**headers, "Message-ID": f"<hypothesis-{seed}-{len(body)}@fuzz>"}
+    name = "+".join(mutation.__name__ for mutation in mutations)
+    check_answer(fuzz_cases.wsgi_post(endpoint, headers, body), name)
