@@ -7,6 +7,7 @@ engine's API (typed values instead of strings) touches only this module.
 from functools import lru_cache
 
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 
 import as2
 from as2.mime import Headers, MimeEntity, entity_from_headers, split_multipart
@@ -213,7 +214,15 @@ def new_message_id() -> str:
 
 def certificate_summary(certificate: x509.Certificate) -> dict[str, str]:
     """Subject, serial, SHA-256 fingerprint and expiry of a certificate, for Message.details."""
-    return dict(_summary(certificate))
+    try:
+        return dict(_summary(certificate))
+    except ValueError:
+        # A certificate a partner's message carries is parsed lazily: a damaged one (a bit
+        # flipped in its subject) fails only here. Say so rather than fail the whole receipt.
+        return {
+            "subject": "(a damaged certificate: its fields cannot be read)",
+            "fingerprint": certificate.fingerprint(hashes.SHA256()).hex(":").upper(),
+        }
 
 
 @lru_cache(maxsize=256)

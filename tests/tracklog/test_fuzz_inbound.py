@@ -83,3 +83,45 @@ def test_any_chain_of_mutations_gets_an_answer_never_a_5xx(endpoint, seed, mutat
     headers = {**headers, "Message-ID": f"<hypothesis-{seed}-{len(body)}@fuzz>"}
     name = "+".join(mutation.__name__ for mutation in mutations)
     check_answer(fuzz_cases.wsgi_post(endpoint, headers, body), name)
+
+
+def damaged_certificate(as2_id: str):
+    """A self-signed certificate whose subject (not its issuer) has a tag no parser accepts."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    from tests.certificates.factories import rsa_key, self_signed
+
+    key = rsa_key(name=f"damaged-{as2_id}")
+    der = self_signed(key, as2_id).public_bytes(serialization.Encoding.DER)
+    name = b"\x0c" + bytes([len(as2_id)]) + as2_id.encode()  # UTF8String as2_id
+    if name not in der:
+        name = b"\x13" + name[1:]  # PrintableString
+    second = der.index(name, der.index(name) + 1)  # the subject comes after the issuer
+    der = der[:second] + b"\x08" + der[second + 1 :]
+    return key, x509.load_der_x509_certificate(der)
+
+
+def test_a_message_signed_with_a_damaged_certificate_gets_an_error_mdn_not_a_503(endpoint):
+    """Found by bench/fuzz_inbound.py: a bit flipped in the signer's embedded certificate made
+    naming the signer raise, and the partner got 503 (send again) for a message that will
+    never pass."""
+    key, certificate = damaged_certificate("stranger")
+    built = as2.build_message(
+        b"ISA*damaged~",
+        filename="d.edi",
+        content_type="application/EDI-X12",
+        sender="alpha",
+        receiver="beta",
+        subject="fuzz",
+        signer=as2.Signer(key, certificate),
+        recipient=as2.Recipient(identity("beta")[1]),
+        mdn=as2.MdnRequest(mode=as2.MdnMode.SYNC, signed=True),
+    )
+    answer = fuzz_cases.wsgi_post(endpoint, dict(built.headers), built.body)
+    assert answer.status == 200, answer.body
+    mdn = as2.parse_mdn(answer.headers, answer.body)
+    assert mdn.disposition_type == "processed" and "authentication-failed" in (mdn.modifier or "")
+    message = Message.objects.get(direction=Direction.INBOUND)
+    assert message.status == Status.INBOUND_FAILED
+    assert "damaged certificate" in str(message.details["signer"])
