@@ -125,3 +125,43 @@ def test_a_message_signed_with_a_damaged_certificate_gets_an_error_mdn_not_a_503
     message = Message.objects.get(direction=Direction.INBOUND)
     assert message.status == Status.INBOUND_FAILED
     assert "damaged certificate" in str(message.details["signer"])
+
+
+def stored_under(prefix: str) -> list[str]:
+    from django.core.files.storage import default_storage
+
+    folders, files = [prefix], []
+    while folders:
+        folder = folders.pop()
+        try:
+            subfolders, names = default_storage.listdir(folder)
+        except FileNotFoundError:
+            continue
+        folders += [f"{folder}/{name}" for name in subfolders]
+        files += [f"{folder}/{name}" for name in names]
+    return files
+
+
+def test_a_locked_database_during_a_receive_is_a_503_and_leaves_no_file(endpoint, tenant_b):
+    """The database stays locked past SQLite's wait (another process holds it): the partner is
+    told to send again (503, never a "processed" MDN), and the files written are removed."""
+    from django.db import OperationalError, connection
+
+    built = alpha_message()
+
+    def locked(execute, sql, params, many, context):
+        if sql.lstrip().upper().startswith('INSERT INTO "TRACKLOG_MESSAGE"'):
+            raise OperationalError("database is locked")
+        return execute(sql, params, many, context)
+
+    inbox = f"private/{tenant_b.id}"
+    before = stored_under(inbox)
+    with connection.execute_wrapper(locked):
+        answer = fuzz_cases.wsgi_post(endpoint, dict(built.headers), built.body)
+    assert answer.status == 503 and b"Send it again later" in answer.body
+    assert not Message.objects.filter(direction=Direction.INBOUND).exists()
+    assert stored_under(inbox) == before
+    # Sent again once the lock is gone: processed, once.
+    answer = fuzz_cases.wsgi_post(endpoint, dict(built.headers), built.body)
+    assert answer.status == 200 and b"processed" in answer.body
+    assert Message.objects.get(direction=Direction.INBOUND).status == Status.MDN_SENT
