@@ -29,6 +29,7 @@ os.environ.setdefault("SAS2_ACCESS_LOG", "0")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import inbound  # noqa: E402  (sets up Django in a throwaway data folder)
+from django.core.management import call_command  # noqa: E402
 
 
 def big_post(port: int) -> None:
@@ -98,6 +99,7 @@ def wrong_passwords(port: int, email: str, count: int = 50) -> None:
 
 def main() -> None:
     inbound.setup()
+    call_command("collectstatic", "--noinput", verbosity=0)  # as make run does: pages need it
     port = inbound.free_port()
     server = inbound.Server(port)
     try:
