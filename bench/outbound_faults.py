@@ -29,7 +29,6 @@ os.environ.update(
     SAS2_SEND_ATTEMPTS="5",
     SAS2_SEND_CONNECT_TIMEOUT_SECONDS="0.5",
     SAS2_SEND_TIMEOUT_SECONDS="0.1",
-    SAS2_TASKS_BACKEND="django.tasks.backends.dummy.DummyBackend",
 )
 os.environ.setdefault("SAS2_LOG_LEVEL", "CRITICAL")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))

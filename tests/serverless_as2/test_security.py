@@ -95,8 +95,8 @@ def test_the_login_page_is_not_stored_either(db):
 
 def test_static_files_stay_cacheable(db):
     response = Client().get("/static/css/app.css")
-    if response.status_code == 200:
-        assert "no-store" not in response.get("Cache-Control", "")
+    assert response.status_code == 200
+    assert "no-store" not in response.get("Cache-Control", "")
 
 
 def login(client: Client, email: str, password: str):
