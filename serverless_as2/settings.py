@@ -9,6 +9,7 @@ import os
 import secrets
 import tempfile
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -115,11 +116,14 @@ INSTALLED_APPS = [
     "certificates",
     "tracklog",
     "django_tasks_db",
+    "axes",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "serverless_as2.middleware.RequestBodyLimitMiddleware",
+    "serverless_as2.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -127,6 +131,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Turns a locked-out login (django-axes) into a 429 page; last, as axes asks.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "serverless_as2.urls"
@@ -179,6 +185,20 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Login rate limit (django-axes): after SAS2_LOGIN_FAILURE_LIMIT wrong passwords for one e-mail
+# from one address, that pair is refused (HTTP 429, no password checked) for
+# SAS2_LOGIN_LOCKOUT_MINUTES; a right password before then resets the count. Failures are logged
+# and recorded (admin: Access attempts) with the password masked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("SAS2_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("SAS2_LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_CALLABLE = "serverless_as2.accounts.login_username"
+AXES_RESET_ON_SUCCESS = True
+AXES_SENSITIVE_PARAMETERS = ["password", "password1", "password2"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -241,6 +261,16 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # --- Messaging (AS2 endpoint, sending, retries, background work) ---------------------------------
 # Largest AS2 message (HTTP body) the endpoint accepts, and largest payload a send may carry.
 MAX_MESSAGE_BYTES = env_int("SAS2_MAX_MESSAGE_BYTES", 100 * 1024 * 1024)
+# Largest request body per route (path prefix), refused with 413 before it is read or spooled
+# (serverless_as2.middleware); other routes: REQUEST_BODY_MAX_BYTES. None: the view reads its own
+# body, bounded (the AS2 endpoint). Send File posts its files together; certificate pages post a
+# keystore and a partner certificate of at most 1 MB each.
+REQUEST_BODY_MAX_BYTES = 262_144
+REQUEST_BODY_LIMITS: dict[str, int | None] = {
+    "as2/": None,
+    "send/": MAX_MESSAGE_BYTES + 1_048_576,
+    "certificates/": 3 * 1_048_576,
+}
 # Outbound: how many attempts in all, and the first retry's delay (doubled at each retry).
 SEND_ATTEMPTS = env_int("SAS2_SEND_ATTEMPTS", 5)
 SEND_RETRY_BASE_SECONDS = env_float("SAS2_SEND_RETRY_BASE_SECONDS", 60.0)
@@ -313,6 +343,8 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# A login lasts a working day from when it was made (Django's default is two weeks).
+SESSION_COOKIE_AGE = env_int("SAS2_SESSION_HOURS", 12) * 3600
 CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = PRODUCTION
 SECURE_SSL_REDIRECT = PRODUCTION and not env_bool("SAS2_BEHIND_TLS_PROXY_WITHOUT_REDIRECT")

@@ -124,3 +124,45 @@ def test_another_tenants_instance_cannot_be_preselected(tenant_a, client_b):
     rows = tenant_a_rows(tenant_a)
     response = client_b.get(f"/partnerships/new/?instance={rows['instance'].pk}")
     assert response.status_code == 404
+
+
+def test_the_admin_shows_a_tenant_user_no_row_of_any_tenant(tenant_a, client_b):
+    """The admin is for operators: a tenant's user reaches none of its pages, for any row."""
+    from django.contrib import admin
+
+    rows = tenant_a_rows(tenant_a)
+    rows["tenant"] = tenant_a
+    rows["user"] = tenant_a.users.first() if hasattr(tenant_a, "users") else None
+    checked = 0
+    for model, _ in admin.site._registry.items():
+        opts = model._meta
+        base = f"/admin/{opts.app_label}/{opts.model_name}/"
+        row = next((r for r in rows.values() if isinstance(r, model)), None)
+        urls = [base, base + "add/"]
+        if row is not None:
+            urls += [f"{base}{row.pk}/change/", f"{base}{row.pk}/delete/"]
+            urls += [f"{base}{row.pk}/history/"]
+        for url in urls:
+            for method in ("get", "post"):
+                response = getattr(client_b, method)(url)
+                assert response.status_code in (302, 403, 404), f"{method.upper()} {url}"
+                if response.status_code == 302:
+                    assert response["Location"].startswith("/admin/login/"), url
+                assert b"mycompany" not in response.content and b"amazon" not in response.content
+                checked += 1
+    assert checked >= 4 * len(admin.site._registry)
+
+
+def test_the_public_routes_have_their_own_isolation_tests():
+    """The AS2 endpoint routes by the tenant in its URL and the AS2 IDs (an unknown pair is an
+    unknown partner, tests/tracklog/test_receive.py); a file link's signature names one file
+    of one message and cannot be altered or outlive its lifetime (tests/tracklog/test_links.py)."""
+    from pathlib import Path
+
+    here = Path(__file__).parent
+    receive = (here / "tracklog" / "test_receive.py").read_text()
+    links = (here / "tracklog" / "test_links.py").read_text()
+    assert "def test_tenant_a_url_with_tenant_b_as2_ids_is_an_unknown_partnership" in receive
+    for name in ("an_altered_link_is_refused", "a_link_names_one_file_only", "expired_link"):
+        assert f"def test_{name}" in links or name in links
+    assert PUBLIC == {"tracklog:inbound", "tracklog:file_link"}

@@ -240,7 +240,17 @@ def new_message_id() -> str:
 
 def certificate_summary(certificate: x509.Certificate) -> dict[str, str]:
     """Subject, serial, SHA-256 fingerprint and expiry of a certificate, for Message.details."""
-    return dict(_summary(certificate))
+    try:
+        return dict(_summary(certificate))
+    except ValueError:
+        from cryptography.hazmat.primitives import hashes  # cryptography loads on first use
+
+        # A certificate a partner's message carries is parsed lazily: a damaged one (a bit
+        # flipped in its subject) fails only here. Say so rather than fail the whole receipt.
+        return {
+            "subject": "(a damaged certificate: its fields cannot be read)",
+            "fingerprint": certificate.fingerprint(hashes.SHA256()).hex(":").upper(),
+        }
 
 
 @lru_cache(maxsize=256)

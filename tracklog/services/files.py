@@ -72,6 +72,17 @@ def file_write(key: str, *parts: bytes) -> str:
     return key
 
 
+def file_discard(*keys: str) -> None:
+    """Delete the files of a receipt that was not recorded (best effort: storage may be down)."""
+    for key in keys:
+        if not key:
+            continue
+        try:
+            default_storage.delete(key)
+        except Exception:  # noqa: BLE001 (the partner sends again; the key is then rewritten)
+            logger.warning("Could not delete %s, left by a receipt that was not recorded", key)
+
+
 def file_read(key: str) -> bytes:
     """The bytes stored at `key`."""
     with default_storage.open(key, "rb") as stored:

@@ -32,6 +32,7 @@ from tracklog.services.common import (
 )
 from tracklog.services.files import (
     StorageFailed,
+    file_discard,
     file_read,
     file_write,
     http_message_bytes,
@@ -229,6 +230,7 @@ def _message_receive(
         )
         outcome = _process(partnership, message, steps, envelope, headers, body)
     except StorageFailed:
+        _discard(message, previous)
         return _text_answer(503, RETRY_LATER)
     try:
         with transaction.atomic():
@@ -247,10 +249,18 @@ def _message_receive(
         return _duplicate(existing, envelope) if existing else _text_answer(503, RETRY_LATER)
     except DatabaseError:
         logger.exception("Could not record message %s", envelope.message_id)
+        _discard(message, previous)
         return _text_answer(503, RETRY_LATER)
     if message.mdn_mode == MdnMode.ASYNC and message.mdn_key:
         _enqueue_mdn(message)
     return outcome
+
+
+def _discard(message: Message, previous: Message | None) -> None:
+    """Nothing half-written stays: the files of a receipt that was not recorded go (a failed
+    message received again keeps them: its row names the same keys)."""
+    if previous is None:
+        file_discard(message.raw_key, message.payload_key, message.mdn_key)
 
 
 def _process(
