@@ -107,6 +107,22 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def session_pids(session: int, marker: bytes) -> list[int]:
+    """The processes of session `session` (scripts/serve's) whose command line has `marker`."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if marker in cmdline and int(stat[2]) == session:  # the session id
+            pids.append(int(entry.name))
+    return pids
+
+
 class Server:
     """scripts/serve in its own process group; its gunicorn processes found through /proc."""
 
@@ -134,18 +150,7 @@ class Server:
         time.sleep(1.0)  # let both workers boot
 
     def gunicorn_pids(self) -> list[int]:
-        pids = []
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                cmdline = (entry / "cmdline").read_bytes()
-                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if b"gunicorn" in cmdline and int(stat[2]) == self.process.pid:  # session id
-                pids.append(int(entry.name))
-        return pids
+        return session_pids(self.process.pid, b"gunicorn")
 
     def cpu_seconds(self) -> tuple[float, float]:
         """(user, system) CPU seconds of the gunicorn processes so far."""

@@ -21,7 +21,6 @@ import signal
 import socket
 import sys
 import time
-from pathlib import Path
 
 
 def free_port() -> int:
@@ -50,17 +49,8 @@ from tracklog.services import message_queue  # noqa: E402
 
 
 def task_worker_pid(server: inbound.Server) -> int | None:
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes()
-            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if b"db_worker" in cmdline and int(stat[2]) == server.process.pid:
-            return int(entry.name)
-    return None
+    pids = inbound.session_pids(server.process.pid, b"db_worker")
+    return pids[0] if pids else None
 
 
 def main() -> None:

@@ -20,6 +20,22 @@ def endpoint(db, tenant_a, tenant_b, messaging_settings) -> str:
     return endpoint_url("", tenant_b)
 
 
+def to_beta(payload: bytes, key, certificate, **options) -> as2.OutboundMessage:
+    """`payload` from alpha to beta, signed with `key`, encrypted for beta, signed sync MDN."""
+    return as2.build_message(
+        payload,
+        filename="fuzz.edi",
+        content_type="application/EDI-X12",
+        sender="alpha",
+        receiver="beta",
+        subject="fuzz",
+        signer=as2.Signer(key, certificate),
+        recipient=as2.Recipient(identity("beta")[1]),
+        mdn=as2.MdnRequest(mode=as2.MdnMode.SYNC, signed=True),
+        **options,
+    )
+
+
 def our_seeds() -> list[fuzz_cases.Seed]:
     """Messages alpha's software sends: signed and encrypted, signed, plain, async MDN asked,
     compressed; an MDN; and the real products' messages of the vectors."""
@@ -30,17 +46,8 @@ def our_seeds() -> list[fuzz_cases.Seed]:
         alpha_message(sign_key=None, encrypt_certificate=None),
     ]
     seeds = [(dict(message.headers), message.body) for message in built]
-    compressed = as2.build_message(
-        b"ISA*compressed~",
-        filename="c.edi",
-        content_type="application/EDI-X12",
-        sender="alpha",
-        receiver="beta",
-        subject="fuzz",
-        signer=as2.Signer(key, certificate),
-        recipient=as2.Recipient(identity("beta")[1]),
-        compress=as2.Compression.BEFORE_SIGNING,
-        mdn=as2.MdnRequest(mode=as2.MdnMode.SYNC, signed=True),
+    compressed = to_beta(
+        b"ISA*compressed~", key, certificate, compress=as2.Compression.BEFORE_SIGNING
     )
     seeds.append((dict(compressed.headers), compressed.body))
     return seeds + fuzz_cases.vector_seeds("alpha", "beta")
@@ -107,17 +114,7 @@ def test_a_message_signed_with_a_damaged_certificate_gets_an_error_mdn_not_a_503
     naming the signer raise, and the partner got 503 (send again) for a message that will
     never pass."""
     key, certificate = damaged_certificate("stranger")
-    built = as2.build_message(
-        b"ISA*damaged~",
-        filename="d.edi",
-        content_type="application/EDI-X12",
-        sender="alpha",
-        receiver="beta",
-        subject="fuzz",
-        signer=as2.Signer(key, certificate),
-        recipient=as2.Recipient(identity("beta")[1]),
-        mdn=as2.MdnRequest(mode=as2.MdnMode.SYNC, signed=True),
-    )
+    built = to_beta(b"ISA*damaged~", key, certificate)
     answer = fuzz_cases.wsgi_post(endpoint, dict(built.headers), built.body)
     assert answer.status == 200, answer.body
     mdn = as2.parse_mdn(answer.headers, answer.body)
