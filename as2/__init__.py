@@ -21,6 +21,7 @@ Call                                       Returns / raises
 ``require_signature=)``
 ``disposition_for(error)``                 the Disposition field for an error (or success)
 ``check_as2_id(value)``                    the AS2 ID rule (RFC 4130 section 6.2)
+``make_message_id(domain=)``               a new, globally unique Message-ID
 =========================================  ================================================
 
 Values: ``Digest`` and ``ContentCipher`` (enums; ``Digest.from_name("SHA-256")`` reads any
@@ -67,6 +68,7 @@ if TYPE_CHECKING:
         MdnRequest,
         OutboundMessage,
         build_message,
+        make_message_id,
         parse_message,
         read_envelope,
     )
@@ -110,6 +112,7 @@ _HOMES = {
     "build_message": "as2.message",
     "check_as2_id": "as2.identifiers",
     "disposition_for": "as2.mdn",
+    "make_message_id": "as2.message",
     "parse_mdn": "as2.mdn",
     "parse_message": "as2.message",
     "read_envelope": "as2.message",
@@ -166,6 +169,7 @@ __all__ = [
     "build_message",
     "check_as2_id",
     "disposition_for",
+    "make_message_id",
     "parse_mdn",
     "parse_message",
     "read_envelope",

@@ -235,7 +235,7 @@ def as2_id_problem(value: str) -> str | None:
 
 def new_message_id() -> str:
     """A new, globally unique Message-ID for an outbound message."""
-    return as2.message.make_message_id()
+    return as2.make_message_id()
 
 
 def certificate_summary(certificate: x509.Certificate) -> dict[str, str]:

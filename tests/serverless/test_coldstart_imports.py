@@ -45,3 +45,31 @@ def test_the_engine_api_names_every_export_and_each_resolves():
     assert set(as2._HOMES) == set(as2.__all__)
     for name in as2.__all__:
         assert getattr(as2, name) is getattr(importlib.import_module(as2._HOMES[name]), name)
+
+
+ENGINE_MODULES = {path.stem for path in (ROOT / "as2").glob("*.py")} | {
+    path.name for path in (ROOT / "as2").iterdir() if (path / "__init__.py").exists()
+}
+
+
+def test_no_code_reaches_into_an_engine_module_through_the_package():
+    """`as2.message.x` works only once something has imported as2.message: the package loads its
+    modules lazily. Send File's `as2.message.make_message_id()` was a 500 in a fresh process whose
+    first request it was. Code outside the engine uses `as2.<name>` or imports the module."""
+    import ast
+
+    offences = []
+    for path in ROOT.glob("*/**/*.py"):
+        parts = path.relative_to(ROOT).parts
+        if parts[0] in ("as2", ".venv", "build", "dist") or parts[0].startswith("."):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Attribute)
+                and isinstance(node.value.value, ast.Name)
+                and node.value.value.id == "as2"
+                and node.value.attr in ENGINE_MODULES
+            ):
+                offences.append(f"{path.relative_to(ROOT)}:{node.lineno} as2.{node.value.attr}")
+    assert offences == []
