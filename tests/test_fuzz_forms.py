@@ -67,6 +67,7 @@ def test_certificate_forms_answer_hostile_uploads_with_a_form_error(
         "partner": partnership.partner.pk,
         "mode": rng.choice(["generate", "import", "neither", ""]),
         "password": KEYSTORE_PASSWORD,
+        "password_again": KEYSTORE_PASSWORD,
         "private_key_alias": "mycompany",
         "key_size": rng.choice(["2048", "1", "999999"]),
         "validity_days": rng.choice(["730", "0", "-5", "1e9", ""]),

@@ -68,6 +68,7 @@ def test_no_secret_appears_in_logs_pages_errors_tracklog_or_admin(pair, caplog, 
         "instance": partnership.instance.pk,
         "partner": partnership.partner.pk,
         "password": GENERATED_PASSWORD,
+        "password_again": GENERATED_PASSWORD,  # Option A asks twice; ignored by Option B
         "partner_certificate": upload("gamma.cer", partner_pem("gamma")),
         "partner_alias": "gamma",
     }
