@@ -217,11 +217,16 @@ def mdn_parse(
 
 
 def mdn_original_message_id(headers: dict[str, str], body: bytes) -> str | None:
-    """Original-Message-ID of an MDN, read without verifying it (to find the message it answers)."""
+    """Original-Message-ID of an MDN, read without verifying it (to find the message it answers).
+
+    None also when it is not printable: none of our Message-IDs is, and PostgreSQL cannot look up
+    a text with NUL in it.
+    """
     try:
-        return as2.parse_mdn(headers, body, partner_certificates=None).original_message_id
+        original = as2.parse_mdn(headers, body, partner_certificates=None).original_message_id
     except As2Error:
         return None
+    return original if original and original.isprintable() else None
 
 
 def as2_id_problem(value: str) -> str | None:

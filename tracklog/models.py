@@ -1,10 +1,27 @@
 """AS2 messages (inbound and outbound) and the steps each went through (the TrackLog)."""
 
+from typing import Any
+
 from django.db import models
 from django.db.models import Q
 
 from partnerships.models import Partnership
 from serverless_as2.models import TenantOwned
+
+
+def recordable(value: object) -> object:
+    """`value` with every NUL character (U+0000) replaced by U+FFFD, in strings, lists and dicts.
+
+    A partner can put NUL in any header, file name or MDN field; PostgreSQL's text and jsonb
+    cannot hold it, and the row would never be saved (the partner told to send again, forever).
+    """
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {recordable(key): recordable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [recordable(item) for item in value]
+    return value
 
 
 class Direction(models.TextChoices):
@@ -139,6 +156,12 @@ class Message(TenantOwned):
 
     def __str__(self) -> str:
         return self.message_id
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        for field in self._meta.concrete_fields:
+            if isinstance(field, models.CharField | models.TextField | models.JSONField):
+                setattr(self, field.attname, recordable(getattr(self, field.attname)))
+        super().save(*args, **kwargs)
 
     @property
     def group(self) -> StatusGroup:

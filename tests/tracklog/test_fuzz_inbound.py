@@ -162,3 +162,17 @@ def test_a_locked_database_during_a_receive_is_a_503_and_leaves_no_file(endpoint
     answer = fuzz_cases.wsgi_post(endpoint, dict(built.headers), built.body)
     assert answer.status == 200 and b"processed" in answer.body
     assert Message.objects.get(direction=Direction.INBOUND).status == Status.MDN_SENT
+
+
+def test_nul_characters_in_headers_are_recorded_not_answered_503(endpoint):
+    """Found by the fuzz test on PostgreSQL, whose text and jsonb cannot hold U+0000: a NUL in a
+    header made recording fail, and the partner was told to send again, forever."""
+    built = alpha_message()
+    headers = {**dict(built.headers), "Subject": "PO\x00 42", "X-Partner-Note": "a\x00b"}
+    answer = fuzz_cases.wsgi_post(endpoint, headers, built.body)
+    assert answer.status == 200, answer.body
+    assert as2.parse_mdn(answer.headers, answer.body).disposition_type == "processed"
+    message = Message.objects.get(direction=Direction.INBOUND)
+    assert message.status == Status.MDN_SENT
+    assert message.subject == "PO\ufffd 42"
+    assert message.headers["X-Partner-Note"] == "a\ufffdb"

@@ -464,6 +464,20 @@ def test_an_mdn_for_no_message_of_ours_is_refused_with_a_sentence(client, beta, 
     assert b"<never-sent@alpha>" in response.content
 
 
+def test_an_mdn_naming_an_unprintable_message_id_is_refused_not_answered_503(
+    client, beta, tenant_a
+):
+    """None of our Message-IDs has a NUL, and PostgreSQL cannot even look one up."""
+    key, certificate = identity("beta")
+    envelope = as2.read_envelope(
+        {"AS2-From": "alpha", "AS2-To": "beta", "Message-ID": "<never\x00sent@alpha>"}
+    )
+    mdn = as2.build_mdn(original=envelope, signer=as2.Signer(key, certificate))
+    response = post(client, url_of(tenant_a), mdn.headers, mdn.body)
+    assert response.status_code == 400
+    assert b"that this MDN answers" in response.content
+
+
 def test_a_signer_whose_certificate_expired_is_accepted_with_a_warning(client, beta, tenant_b):
     """Time passes: the partner's certificate on record (and in their signature) has expired."""
     from datetime import UTC, datetime

@@ -13,7 +13,7 @@ from certificates.models import Certificate, PartnerCertificate
 from partnerships.models import As2Instance, Partner, Partnership
 from serverless_as2.models import Tenant
 from serverless_as2.storage_keys import message_key, message_payload_key
-from tracklog.models import Message, MessageEvent, Status
+from tracklog.models import Message, MessageEvent, Status, recordable
 
 # Every received message looks its partnership up: kept per process for a few seconds, forgotten
 # at once when this process saves or deletes a partnership, instance, partner or certificate; other
@@ -103,7 +103,7 @@ class Steps:
     def save(self, message: Message) -> None:
         MessageEvent.objects.bulk_create(
             [
-                MessageEvent(message=message, status=status, at=at, text=text)
+                MessageEvent(message=message, status=status, at=at, text=recordable(text))
                 for status, at, text in self.events
             ]
         )

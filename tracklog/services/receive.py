@@ -497,9 +497,10 @@ def mdn_receive(
         .first()
     )
     if message is None:
+        named = f"the Message-ID {original_id!r}" if original_id else "a readable Message-ID"
         return bad_request(
-            f"No message sent to {partnership.partner.partner_as2_id!r} has the Message-ID "
-            f"{original_id!r} that this MDN answers (Original-Message-ID)."
+            f"No message sent to {partnership.partner.partner_as2_id!r} has {named} "
+            "that this MDN answers (Original-Message-ID)."
         )
     if message.status in (Status.MDN_SAVED, Status.OUTBOUND_FAILED) and message.mdn_key:
         steps = Steps()
