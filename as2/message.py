@@ -27,6 +27,7 @@ from as2.mime import (
     MimeEntity,
     TransferEncoding,
     build_entity,
+    bytes_of,
     encode_transfer_encoding,
     entity_from_headers,
     filename_of,
@@ -117,7 +118,9 @@ class InboundMessage:
     sender: str
     receiver: str
     subject: str
-    payload: bytes
+    # The payload byte for byte, as a view into the decrypted (or received) bytes: a large
+    # payload is not copied; `payload` gives it as bytes.
+    payload_view: memoryview
     filename: str | None
     content_type: str
     encrypted: ContentCipher | None
@@ -129,6 +132,11 @@ class InboundMessage:
     mic: str  # "<base64>, sha-256": what the MDN's Received-Content-MIC must say
     mic_algorithm: Digest
     mdn_request: MdnRequest | None
+
+    @property
+    def payload(self) -> bytes:
+        """The payload byte for byte (a copy of payload_view unless that shows a whole bytes)."""
+        return bytes_of(self.payload_view)
 
 
 # --- Building --------------------------------------------------------------------------------
@@ -452,7 +460,7 @@ def _inbound(
         sender=envelope.sender,
         receiver=envelope.receiver,
         subject=envelope.subject,
-        payload=entity.decoded_body(),
+        payload_view=entity.decoded_view(),
         filename=filename_of(entity.headers),
         content_type=entity.headers.get("Content-Type") or "text/plain",
         encrypted=state.encrypted,

@@ -133,7 +133,13 @@ class MimeEntity:
 
     def decoded_body(self) -> bytes:
         """The body with its Content-Transfer-Encoding undone (absent means binary)."""
-        return decode_transfer_encoding(self.body, self.headers.get("content-transfer-encoding"))
+        return bytes_of(self.decoded_view())
+
+    def decoded_view(self) -> memoryview:
+        """decoded_body() as a view: a binary body is not copied out of the buffer."""
+        return decode_transfer_encoding_view(
+            self.body, self.headers.get("content-transfer-encoding")
+        )
 
 
 def entity_from_headers(headers: Headers, body: bytes) -> MimeEntity:
@@ -410,21 +416,30 @@ class TransferEncoding(enum.StrEnum):
 
 def decode_transfer_encoding(body: bytes | memoryview, encoding: str | None) -> bytes:
     """Undo a Content-Transfer-Encoding; binary, 8bit, 7bit or none return the bytes as is."""
+    return bytes_of(decode_transfer_encoding_view(memoryview(body), encoding))
+
+
+def decode_transfer_encoding_view(body: memoryview, encoding: str | None) -> memoryview:
+    """decode_transfer_encoding() as a view: binary, 8bit, 7bit or none return ``body`` itself."""
     name = (encoding or "binary").strip().lower()
     if name == "base64":
         try:
-            return binascii.a2b_base64(body)
+            return memoryview(binascii.a2b_base64(body))
         except binascii.Error as exc:
             raise MalformedMessage(
                 "A MIME part declared base64 is not valid base64; "
                 "check the partner's Content-Transfer-Encoding."
             ) from exc
     if name == "quoted-printable":
-        return quopri.decodestring(bytes(body))
-    if isinstance(body, memoryview) and isinstance(body.obj, bytes):
-        if body.nbytes == len(body.obj):
-            return body.obj  # the whole buffer: no copy
-    return bytes(body)
+        return memoryview(quopri.decodestring(bytes(body)))
+    return body
+
+
+def bytes_of(view: memoryview) -> bytes:
+    """The bytes a view shows: the viewed bytes object itself when the view covers all of it."""
+    if isinstance(view.obj, bytes) and view.nbytes == len(view.obj):
+        return view.obj
+    return view.tobytes()
 
 
 def encode_base64(data: bytes) -> bytes:

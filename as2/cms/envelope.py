@@ -6,6 +6,7 @@ for the common shape, ``enveloped_read`` with asn1crypto for any), into the same
 ``enveloped.decrypt`` uses with the same code.
 """
 
+import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -102,18 +103,29 @@ def decrypt_content(
             raise MalformedMessage("The encrypted content is not a whole number of cipher blocks.")
         cbc = Cipher(cipher_algorithm(cipher, content_key), modes.CBC(encryption.iv))
         decryptor = cbc.decryptor()
-    output = bytearray(total + cipher.block_size)
-    written = _update_into(decryptor, chunks, output)
+    # The plaintext is written straight into a BytesIO's buffer, which getvalue() then hands
+    # out without copying it (CPython): a 50 MB message costs 50 MB here, not twice that.
+    output = io.BytesIO()
+    output.seek(total + cipher.block_size - 1)
+    output.write(b"\0")
+    view = output.getbuffer()
     try:
-        tail = decryptor.finalize()
-    except InvalidTag:
-        return None
-    output[written : written + len(tail)] = tail
-    written += len(tail)
-    del output[written:]
-    if not cipher.gcm and not _unpad(output, cipher.block_size):
-        return None
-    return bytes(output)
+        written = _update_into(decryptor, chunks, view)
+        try:
+            tail = decryptor.finalize()
+        except InvalidTag:
+            return None
+        view[written : written + len(tail)] = tail
+        written += len(tail)
+        if not cipher.gcm:
+            kept = _unpadded_length(view[:written], cipher.block_size)
+            if kept is None:
+                return None
+            written = kept
+    finally:
+        view.release()
+    output.truncate(written)
+    return output.getvalue()
 
 
 def _gcm_tag(encryption: ContentEncryption, envelope: Envelope) -> tuple[list[memoryview], bytes]:
@@ -145,22 +157,19 @@ def _gcm_decryptor(
     return decryptor
 
 
-def _update_into(decryptor: CipherContext, chunks: Iterable[memoryview], output: bytearray) -> int:
+def _update_into(decryptor: CipherContext, chunks: Iterable[memoryview], output: memoryview) -> int:
     """Feed chunks through `decryptor` straight into `output`; return the bytes written."""
-    view = memoryview(output)
     written = 0
     for chunk in chunks:
-        written += decryptor.update_into(chunk, view[written:])
-    view.release()
+        written += decryptor.update_into(chunk, output[written:])
     return written
 
 
-def _unpad(output: bytearray, block_size: int) -> bool:
-    """Strip PKCS#7 padding in place; False when the padding is wrong (wrong key)."""
+def _unpadded_length(plaintext: memoryview, block_size: int) -> int | None:
+    """The length without its PKCS#7 padding; None when the padding is wrong (wrong key)."""
     unpadder = padding.PKCS7(block_size * 8).unpadder()
     try:
-        kept = len(unpadder.update(bytes(output[-block_size:])) + unpadder.finalize())
+        kept = len(unpadder.update(bytes(plaintext[-block_size:])) + unpadder.finalize())
     except ValueError:
-        return False
-    del output[len(output) - block_size + kept :]
-    return True
+        return None
+    return len(plaintext) - block_size + kept

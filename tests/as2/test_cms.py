@@ -282,6 +282,23 @@ def test_decrypt_of_a_large_payload_copies_little(ours: Party) -> None:
     assert peak < 2.2 * len(payload)
 
 
+@pytest.mark.parametrize("cipher", [ContentCipher.AES256_CBC, ContentCipher.AES256_GCM])
+def test_decrypt_hands_out_its_plaintext_buffer_without_a_second_copy(
+    ours: Party, cipher: ContentCipher
+) -> None:
+    payload = bytes(range(256)) * 80_000 + b"tail"  # 20 MB, not a whole number of blocks
+    encrypted = cms.encrypt(payload, Recipient(ours.certificate, cipher))
+    tracemalloc.start()
+    try:
+        result = cms.decrypt(encrypted, key=ours.key, certificate=ours.certificate)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert result.content == payload and type(result.content) is bytes
+    # One plaintext buffer, returned as it is: not a buffer and then a copy of it (2x).
+    assert peak < 1.2 * len(payload)
+
+
 # ---------------------------------------------------------------------------- openssl verifies ours
 
 

@@ -3,6 +3,7 @@
 import base64
 import hashlib
 import re
+import tracemalloc
 
 import pytest
 
@@ -127,6 +128,21 @@ def test_unknown_algorithm_is_unsupported():
 
 
 # --- What parse_message reports ---------------------------------------------------------------
+
+
+def test_a_large_binary_payload_is_parsed_without_a_copy_of_it(alice, bob):
+    payload = bytes(range(256)) * 40_000  # 10 MB
+    message = signed_and_encrypted(alice, bob, payload=payload)
+    tracemalloc.start()
+    try:
+        received = parse(alice, bob, message.headers, message.body)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert hashlib.sha256(received.payload_view).digest() == hashlib.sha256(payload).digest()
+    assert received.payload == payload and type(received.payload) is bytes
+    # The decrypted content once; the payload is a view into it, not a second copy.
+    assert peak < 1.3 * len(payload)
 
 
 def test_round_trip_reports_everything_that_was_applied(alice, bob):

@@ -5,6 +5,7 @@ import base64
 import hashlib
 import shutil
 import subprocess
+import tracemalloc
 from datetime import timedelta
 
 import pytest
@@ -21,6 +22,7 @@ from certificates.services import partner_certificate_rotate
 from tests.certificates.factories import pem_of, rsa_key, self_signed
 from tests.tracklog.conftest import endpoint_url, identity, partnership_with_certificate
 from tracklog.models import Direction, Message, Status
+from tracklog.services import message_receive
 from tracklog.tasks import due_work_run
 
 PAYLOAD = b"ISA*00*\nGS*PO\r\nST*850\rx\x00\xff\xfe binary tail\r\n"
@@ -162,6 +164,36 @@ def test_a_message_made_by_openssl_is_accepted_byte_exact_with_the_right_mic(
 
 
 # --- duplicates --------------------------------------------------------------------------------
+
+
+def test_a_large_message_is_decrypted_and_stored_with_one_copy_of_its_payload(beta, tenant_b):
+    payload = bytes(range(256)) * 40_000  # 10 MB
+    key, certificate = identity("alpha")
+    message = as2.build_message(
+        payload,
+        filename="big.bin",
+        content_type="application/octet-stream",
+        sender="alpha",
+        receiver="beta",
+        subject="large",
+        signer=as2.Signer(key, certificate),
+        recipient=as2.Recipient(identity("beta")[1]),
+        mdn=as2.MdnRequest(),
+    )
+    tracemalloc.start()
+    try:
+        answer = message_receive(
+            tenant_id=str(tenant_b.id), headers=dict(message.headers), body=message.body
+        )
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert answer.status == 200 and b"processed" in answer.body
+    received = Message.objects.get(tenant=tenant_b, message_id=message.message_id)
+    assert received.size == len(payload)
+    assert hashlib.sha256(stored(received.payload_key)).digest() == hashlib.sha256(payload).digest()
+    # The decrypted content once (the payload is stored from it, not from a copy of it).
+    assert peak < 1.4 * len(payload)
 
 
 def test_a_duplicate_gets_the_stored_mdn_again_and_the_tracklog_shows_the_repeat(

@@ -17,7 +17,7 @@ class StorageFailed(Exception):
 class _Joined(io.RawIOBase):
     """A read-only, seekable file over several byte strings, without joining them in memory."""
 
-    def __init__(self, parts: Sequence[bytes]) -> None:
+    def __init__(self, parts: Sequence[bytes | memoryview]) -> None:
         self._parts = [memoryview(part) for part in parts if part]
         self._size = sum(len(part) for part in self._parts)
         self._position = 0
@@ -55,7 +55,7 @@ class _Joined(io.RawIOBase):
         return self._size
 
 
-def file_write(key: str, *parts: bytes) -> str:
+def file_write(key: str, *parts: bytes | memoryview) -> str:
     """Store the bytes of `parts`, one after the other, at exactly `key` (replacing a file there)."""
     joined = _Joined(parts)
     content = File(io.BufferedReader(joined, buffer_size=1024 * 1024), name=key)

@@ -297,7 +297,7 @@ def _process(
     message.mic = inbound.mic
     message.filename = (inbound.filename or "")[:255]
     message.content_type = inbound.content_type[:255]
-    message.size = len(inbound.payload)
+    message.size = inbound.payload_view.nbytes
     details["security"] = {
         "encryption": inbound.encrypted or "none",
         "signature": inbound.signed or "none",
@@ -310,7 +310,7 @@ def _process(
         f"Decrypted ({inbound.encrypted})" if inbound.encrypted else "Not encrypted.",
     )
     message.payload_key = file_write(
-        payload_key(message, message.filename or "payload.edi"), inbound.payload
+        payload_key(message, message.filename or "payload.edi"), inbound.payload_view
     )
     text = f"Payload stored: {message.size:,} bytes"
     if inbound.signed:
