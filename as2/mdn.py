@@ -31,6 +31,7 @@ from as2.mime import (
     TransferEncoding,
     build_entity,
     build_multipart,
+    decode_text,
     entity_from_headers,
     join_body,
     make_boundary,
@@ -379,10 +380,7 @@ def _human_text(parts: list[MimeEntity]) -> str:
                 data = part.decoded_body()
             except MalformedMessage:
                 return ""
-            try:
-                return data.decode(charset, "replace")
-            except LookupError:
-                return data.decode("utf-8", "replace")
+            return decode_text(data, charset, errors="replace")
     return ""
 
 

@@ -313,7 +313,7 @@ def _decode_rfc2231_sections(parts: list[tuple[int, bool, str]]) -> str:
             data += _percent_decode(value)
         else:
             data += value.encode("latin-1", "replace")
-    return _decode_text(bytes(data), charset or "us-ascii")
+    return decode_text(bytes(data), charset or "us-ascii")
 
 
 def _percent_decode(value: str) -> bytes:
@@ -334,12 +334,17 @@ def _is_hex(pair: bytes) -> bool:
     return len(pair) == 2 and all(c in b"0123456789abcdefABCDEF" for c in pair)
 
 
-def _decode_text(data: bytes, charset: str) -> str:
+def decode_text(data: bytes, charset: str, *, errors: str = "strict") -> str:
+    """`data` in the charset a partner named, else UTF-8, else Latin-1.
+
+    A partner's charset may be unknown to Python or no name at all (a NUL in it is a
+    ValueError, not a LookupError): neither raises.
+    """
     try:
-        return data.decode(charset)
-    except (LookupError, UnicodeDecodeError):
+        return data.decode(charset, errors)
+    except (LookupError, ValueError):  # UnicodeDecodeError is a ValueError
         try:
-            return data.decode("utf-8")
+            return data.decode("utf-8", errors)
         except UnicodeDecodeError:
             return data.decode("latin-1")
 
@@ -383,7 +388,7 @@ def decode_words(value: str) -> str:
         try:
             chunks = email.header.decode_header(value)
             value = "".join(
-                _decode_text(chunk, charset or "utf-8") if isinstance(chunk, bytes) else chunk
+                decode_text(chunk, charset or "utf-8") if isinstance(chunk, bytes) else chunk
                 for chunk, charset in chunks
             )
         except (ValueError, LookupError, binascii.Error):

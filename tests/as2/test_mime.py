@@ -146,6 +146,14 @@ def test_rfc2231_continuations_and_charset_are_decoded():
     assert disposition.param("filename") == "Prüfüng.edi"
 
 
+@pytest.mark.parametrize("charset", ["no-such-charset", "utf\x008", "utf-8\x00"])
+def test_a_charset_that_is_no_charset_name_falls_back_to_utf8(charset):
+    # A NUL in a codec name is a ValueError in Python, not the LookupError of an unknown name.
+    disposition = parse_content_type(f"attachment; filename*={charset}''Pr%C3%BCf.edi")
+
+    assert disposition.param("filename") == "Prüf.edi"
+
+
 def test_a_parameter_with_a_huge_section_number_is_an_ordinary_parameter():
     # int() of 5,000 digits raises ValueError (Python's digit limit): it must never be tried.
     name = "filename*" + "9" * 5000
