@@ -1,5 +1,11 @@
 """Login attempts as the rate limit (django-axes) counts them."""
 
+from typing import Any
+
+from axes.handlers.database import AxesDatabaseHandler
+from axes.helpers import get_failure_limit
+from django.conf import settings
+from django.db.models import QuerySet, Sum
 from django.http import HttpRequest
 
 
@@ -10,3 +16,51 @@ def login_username(request: HttpRequest, credentials: dict | None) -> str:
     """
     value = (credentials or {}).get("username") or request.POST.get("username") or ""
     return str(value).strip().lower()[:254]
+
+
+def client_address(request: HttpRequest) -> str:
+    """The address a login comes from, as the rate limit counts it.
+
+    REMOTE_ADDR, unless SAS2_PROXY_COUNT proxies of ours stand in front (the one that
+    terminates TLS): then the address the outermost of them saw, which it appended to
+    X-Forwarded-For. Entries further left are the client's to write, so they are never read.
+    """
+    remote = str(request.META.get("REMOTE_ADDR", ""))
+    if not settings.PROXY_COUNT:
+        return remote
+    forwarded = [
+        hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop
+    ]
+    if len(forwarded) < settings.PROXY_COUNT:
+        return remote  # not through all our proxies: counted as the last hop that called us
+    return forwarded[-settings.PROXY_COUNT]
+
+
+class LoginLimitHandler(AxesDatabaseHandler):
+    """axes' database handler with two limits instead of one.
+
+    AXES_LOCKOUT_PARAMETERS counts failures per e-mail and address, then per address. One
+    e-mail from one address is locked at AXES_FAILURE_LIMIT; an address that tries many
+    e-mails is locked at the higher LOGIN_ADDRESS_FAILURE_LIMIT, so an office behind one NAT
+    is not locked out by a colleague's typos, and a guesser cannot buy a fresh count (and a
+    password hash of our CPU) with every e-mail it makes up.
+    """
+
+    def get_failures(self, request: HttpRequest, credentials: dict | None = None) -> int:
+        # axes compares this one number with AXES_FAILURE_LIMIT: an address past its own limit
+        # counts as a locked pair.
+        per_account, per_address = map(_failures, self.get_user_attempts(request, credentials))
+        if per_address >= settings.LOGIN_ADDRESS_FAILURE_LIMIT:
+            return max(per_account, get_failure_limit(request, credentials))
+        return per_account
+
+    def reset_user_attempts(self, request: HttpRequest, credentials: dict | None = None) -> int:
+        # A right password resets that e-mail's count only: logging in to one's own account
+        # must not wipe the address's count of guesses at the others.
+        per_account = self.filter_user_attempts(request, credentials)[0]
+        count, _ = per_account.delete()
+        return count
+
+
+def _failures(attempts: QuerySet[Any]) -> int:
+    return attempts.aggregate(total=Sum("failures_since_start"))["total"] or 0

@@ -187,15 +187,23 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 # Login rate limit (django-axes): after SAS2_LOGIN_FAILURE_LIMIT wrong passwords for one e-mail
 # from one address, that pair is refused (HTTP 429, no password checked) for
-# SAS2_LOGIN_LOCKOUT_MINUTES; a right password before then resets the count. Failures are logged
-# and recorded (admin: Access attempts) with the password masked.
+# SAS2_LOGIN_LOCKOUT_MINUTES; a right password before then resets that e-mail's count. An
+# address is refused the same way after SAS2_LOGIN_ADDRESS_FAILURE_LIMIT wrong passwords
+# whatever the e-mails (serverless_as2.accounts.LoginLimitHandler). Failures are logged and
+# recorded (admin: Access attempts) with the password masked.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = env_int("SAS2_LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("SAS2_LOGIN_LOCKOUT_MINUTES", 15))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("SAS2_LOGIN_ADDRESS_FAILURE_LIMIT", 30)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]  # the handler's order
+AXES_HANDLER = "serverless_as2.accounts.LoginLimitHandler"
+# Proxies of ours in front of the app (a TLS-terminating nginx: 1). Without it every login
+# behind a proxy comes from the proxy's address, and one address's limit would be everyone's.
+PROXY_COUNT = env_int("SAS2_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "serverless_as2.accounts.client_address"
 AXES_USERNAME_CALLABLE = "serverless_as2.accounts.login_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_SENSITIVE_PARAMETERS = ["password", "password1", "password2"]

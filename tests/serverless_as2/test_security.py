@@ -142,6 +142,61 @@ def test_a_right_password_resets_the_count(tenant_a, settings):
     assert login(client, "a@example.com", PASSWORD).status_code == 302
 
 
+def test_an_address_guessing_across_e_mails_is_refused_at_its_own_limit(tenant_a, settings):
+    """A fresh e-mail per guess must not buy a fresh count (and a password hash of our CPU)."""
+    settings.AXES_FAILURE_LIMIT = 5
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 8
+    guesser = Client(REMOTE_ADDR="203.0.113.11")
+    answers = [
+        login(guesser, f"user{n}@example.com", "Wrong-Horse-1").status_code for n in range(10)
+    ]
+    assert answers[:7] == [200] * 7
+    assert answers[8:] == [429] * 2
+    # Refused before any password is checked: even the right one, for an e-mail never tried.
+    assert login(guesser, "a@example.com", PASSWORD).status_code == 429
+    # Other addresses are not affected.
+    assert login(Client(REMOTE_ADDR="198.51.100.8"), "a@example.com", PASSWORD).status_code == 302
+
+
+def test_logging_in_does_not_reset_the_addresss_count_of_guesses(tenant_a, settings):
+    settings.AXES_FAILURE_LIMIT = 5
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 4
+    client = Client(REMOTE_ADDR="203.0.113.12")
+    for n in range(3):
+        assert login(client, f"user{n}@example.com", "Wrong-Horse-1").status_code == 200
+    assert login(client, "a@example.com", PASSWORD).status_code == 302  # one's own account
+    client.logout()
+    # The 4th guess reaches the limit (axes refuses the attempt that reaches it): had the login
+    # reset the count, it would be the first.
+    assert login(client, "user9@example.com", "Wrong-Horse-1").status_code == 429
+
+
+def test_behind_our_proxy_logins_are_counted_by_the_address_it_saw(tenant_a, settings):
+    settings.AXES_FAILURE_LIMIT = 5
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 3
+    settings.PROXY_COUNT = 1
+
+    def through_proxy(client_address: str, claimed: str = "") -> Client:
+        forwarded = f"{claimed}, {client_address}" if claimed else client_address
+        return Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR=forwarded)
+
+    for n in range(3):
+        guesser = through_proxy("203.0.113.13", claimed=f"10.0.0.{n}")  # spoofed hops
+        assert login(guesser, f"user{n}@example.com", "Wrong-Horse-1").status_code in (200, 429)
+    assert login(through_proxy("203.0.113.13"), "x@example.com", "w").status_code == 429
+    # Everyone else behind the same proxy logs in.
+    assert login(through_proxy("198.51.100.9"), "a@example.com", PASSWORD).status_code == 302
+
+
+def test_without_a_proxy_setting_x_forwarded_for_is_not_believed(tenant_a, settings):
+    settings.AXES_FAILURE_LIMIT = 2
+    for n in range(2):
+        client = Client(REMOTE_ADDR="203.0.113.14", HTTP_X_FORWARDED_FOR=f"10.0.0.{n}")
+        login(client, "a@example.com", "Wrong-Horse-1")
+    client = Client(REMOTE_ADDR="203.0.113.14", HTTP_X_FORWARDED_FOR="10.0.0.99")
+    assert login(client, "a@example.com", PASSWORD).status_code == 429
+
+
 def test_sessions_are_secure_in_production(tmp_path):
     env = app_env(
         tmp_path,
