@@ -68,13 +68,17 @@ def list_context(
     }
 
 
-def query_pk(request: HttpRequest, name: str) -> int | None:
-    """The query parameter `name` as a row id, or None when it is absent or not one.
+def row_id(value: str) -> int | None:
+    """`value` (from a query string or a form) as a row id, or None when it is not one.
 
     Only ASCII digits count: str.isdigit() also accepts "²" and other digits that int() refuses.
     """
-    value = request.GET.get(name, "")
     return int(value) if re.fullmatch(r"[0-9]{1,18}", value) else None
+
+
+def query_pk(request: HttpRequest, name: str) -> int | None:
+    """The query parameter `name` as a row id, or None when it is absent or not one."""
+    return row_id(request.GET.get(name, ""))
 
 
 def query_text(request: HttpRequest, name: str) -> str:

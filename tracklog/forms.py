@@ -9,6 +9,7 @@ from django.template.defaultfilters import filesizeformat
 
 from partnerships.models import ContentType, Partnership
 from serverless_as2.models import Tenant
+from serverless_as2.pages import row_id
 from serverless_as2.tenancy import tenant_queryset
 from tracklog.models import Direction, StatusGroup
 from tracklog.selectors import MessageFilters, sendable_partnerships
@@ -25,9 +26,10 @@ class IdListField(forms.Field):
 
     def to_python(self, value) -> list[int]:
         values = value if isinstance(value, list | tuple) else [value] if value else []
-        if not all(str(item).isdigit() and len(str(item)) < 19 for item in values):
+        ids = [row_id(str(item)) for item in values]
+        if None in ids:
             raise ValidationError("Message numbers are whole numbers.")
-        return [int(item) for item in values]
+        return ids
 
 
 class MessageFilterForm(forms.Form):

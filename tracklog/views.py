@@ -17,7 +17,7 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_safe
 
 from partnerships.models import Partnership
-from serverless_as2.pages import list_context
+from serverless_as2.pages import list_context, query_pk
 from serverless_as2.storage_keys import safe_segment
 from serverless_as2.tenancy import request_tenant, tenant_get_or_404
 from tracklog import links, selectors, services
@@ -194,9 +194,9 @@ def file_link(request: HttpRequest, token: str) -> HttpResponse:
 def send_file(request: HttpRequest) -> HttpResponse:
     tenant = request_tenant(request)
     initial = {}
-    chosen = request.GET.get("partnership", "")
-    if chosen.isdigit():
-        partnership = sendable_partnerships(tenant=tenant).filter(pk=int(chosen)).first()
+    chosen = query_pk(request, "partnership")
+    if chosen is not None:
+        partnership = sendable_partnerships(tenant=tenant).filter(pk=chosen).first()
         if partnership:
             initial = {
                 "partnership": partnership.pk,

@@ -26,3 +26,22 @@ def test_lists_answer_bad_query_values_without_a_500(client_a, tenant_a, url, qu
     response = client_a.get(url, query)
     assert response.status_code == 200
     assert "\x00" not in response.content.decode()
+
+
+@pytest.mark.parametrize("value", ["²", "١", "-1", "9" * 40, "1\x00"])
+@pytest.mark.parametrize(
+    ("url", "name"),
+    [
+        ("/send/", "partnership"),
+        ("/tracklog/", "id"),
+        ("/tracklog/", "partnership"),
+        ("/tracklog/", "page"),
+        ("/tracklog/", "date_from"),
+        ("/tracklog/", "group"),
+    ],
+)
+def test_messaging_pages_answer_bad_query_values_without_a_500(
+    client_a, tenant_a, url, name, value
+):
+    make_partnership(tenant_a)
+    assert client_a.get(url, {name: value}).status_code == 200
