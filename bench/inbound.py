@@ -44,7 +44,8 @@ from django.core.management import call_command  # noqa: E402
 import as2  # noqa: E402
 from bench.identities import party  # noqa: E402
 from certificates.services import certificate_import  # noqa: E402
-from partnerships.models import As2Instance, Partner, Partnership  # noqa: E402
+from partnerships.models import As2Instance, Partner  # noqa: E402
+from partnerships.services import partnership_create  # noqa: E402
 from serverless_as2.services import tenant_create  # noqa: E402
 from tracklog.models import Message, Status  # noqa: E402
 
@@ -70,7 +71,7 @@ def setup() -> str:
         partner_as2_alias="alpha",
         partner_email="edi@alpha.example",
     )
-    partnership = Partnership.objects.create(
+    partnership = partnership_create(
         tenant=tenant, instance=instance, partner=partner, as2_url="https://alpha.example/as2"
     )
     keystore = pkcs12.serialize_key_and_certificates(

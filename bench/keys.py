@@ -32,6 +32,7 @@ from django.core.management import call_command  # noqa: E402
 from certificates import keystore, selectors  # noqa: E402
 from certificates.services import certificate_generate  # noqa: E402
 from partnerships.models import As2Instance, Partner, Partnership  # noqa: E402
+from partnerships.services import partnership_create  # noqa: E402
 from serverless_as2.services import tenant_create  # noqa: E402
 
 
@@ -58,7 +59,7 @@ def partnership_with_certificate() -> Partnership:
         partner_as2_alias="amazon",
         partner_email="edi@amazon.example",
     )
-    partnership = Partnership.objects.create(
+    partnership = partnership_create(
         tenant=tenant, instance=instance, partner=partner, as2_url="https://partner.example/as2"
     )
     _, partner_cert = keystore.generate_self_signed(common_name="amazon")

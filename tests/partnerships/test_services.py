@@ -1,5 +1,8 @@
 """The rules every partnership obeys, whoever saves it: the service, the model, the database."""
 
+import ast
+from pathlib import Path
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -144,3 +147,31 @@ def test_the_database_refuses_what_bypasses_the_service(tenant_a, changes):
     partnership = make_partnership(tenant_a)
     with pytest.raises(IntegrityError), transaction.atomic():
         Partnership.objects.filter(pk=partnership.pk).update(**changes)
+
+
+WRITES = {"create", "bulk_create", "get_or_create", "update_or_create", "update", "bulk_update"}
+
+
+def partnership_writes(source: str) -> list[int]:
+    """Lines that write partnerships through the manager (`Partnership.objects.create(…)`)."""
+    return [
+        node.lineno
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in WRITES
+        and ast.unparse(node.func.value) == "Partnership.objects"
+    ]
+
+
+def test_partnerships_are_written_only_through_the_service():
+    """Pages, the admin, management commands and benches all get the partnership rules."""
+    root = Path(__file__).resolve().parents[2]
+    offenders = [
+        f"{path.relative_to(root)}:{line}"
+        for folder in ("serverless_as2", "partnerships", "certificates", "tracklog", "bench")
+        for path in sorted((root / folder).rglob("*.py"))
+        if "migrations" not in path.parts
+        for line in partnership_writes(path.read_text())
+    ]
+    assert offenders == []

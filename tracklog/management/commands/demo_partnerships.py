@@ -11,6 +11,7 @@ from certificates.keystore import certificate_to_pem, generate_self_signed
 from certificates.models import Certificate
 from certificates.services import certificate_generate, partner_certificate_rotate
 from partnerships.models import As2Instance, Partner, Partnership
+from partnerships.services import partnership_create
 from serverless_as2.models import Tenant
 from tracklog.models import Message
 from tracklog.services import message_queue
@@ -55,21 +56,25 @@ def demo_seed(*, tenant: Tenant) -> Message:
     with transaction.atomic():
         partnerships = {}
         for me, them in ((SUPPLIER, RETAILER), (RETAILER, SUPPLIER)):
-            instance = As2Instance.objects.create(
-                tenant=tenant,
-                my_as2_id=me,
-                my_name=f"{me.title()} (demo)",
-                my_as2_alias=me.lower(),
-                my_email=f"edi@{me.lower()}.example",
+            instance = _checked_save(
+                As2Instance(
+                    tenant=tenant,
+                    my_as2_id=me,
+                    my_name=f"{me.title()} (demo)",
+                    my_as2_alias=me.lower(),
+                    my_email=f"edi@{me.lower()}.example",
+                )
             )
-            partner = Partner.objects.create(
-                tenant=tenant,
-                partner_as2_id=them,
-                partner_name=f"{them.title()} (demo)",
-                partner_as2_alias=them.lower(),
-                partner_email=f"edi@{them.lower()}.example",
+            partner = _checked_save(
+                Partner(
+                    tenant=tenant,
+                    partner_as2_id=them,
+                    partner_name=f"{them.title()} (demo)",
+                    partner_as2_alias=them.lower(),
+                    partner_email=f"edi@{them.lower()}.example",
+                )
             )
-            partnerships[me] = Partnership.objects.create(
+            partnerships[me] = partnership_create(
                 tenant=tenant,
                 instance=instance,
                 partner=partner,
@@ -89,6 +94,13 @@ def demo_seed(*, tenant: Tenant) -> Message:
     return message_queue(
         partnership=partnerships[SUPPLIER], payload=DEMO_FILE, filename="invoice-1001.x12"
     )
+
+
+def _checked_save[Row: (As2Instance, Partner)](row: Row) -> Row:
+    """Save `row` after the checks its form would make (the AS2 ID rule, uniqueness)."""
+    row.full_clean()
+    row.save()
+    return row
 
 
 def _generate(partnership: Partnership, partner_pem: bytes) -> Certificate:
