@@ -103,7 +103,7 @@ def message_build(
 def _signer(partnership: Partnership, keys: PartnershipKeys) -> as2.Signer | None:
     if partnership.sign == Signing.NONE:
         return None
-    digest = as2.Digest.from_name(partnership.sign)
+    digest = as2.Digest(partnership.sign)
     padding = as2.Pss() if partnership.signature_padding == SignaturePadding.PSS else as2.Pkcs1v15()
     return as2.Signer(keys.private_key, keys.certificate, digest, padding)
 
@@ -111,14 +111,14 @@ def _signer(partnership: Partnership, keys: PartnershipKeys) -> as2.Signer | Non
 def _recipient(partnership: Partnership, keys: PartnershipKeys) -> as2.Recipient | None:
     if partnership.encrypt == Encryption.NONE:
         return None
-    cipher = as2.ContentCipher.from_name(partnership.encrypt)
+    cipher = as2.ContentCipher(partnership.encrypt)
     return as2.Recipient(keys.partner_certificate, cipher, _key_transport(partnership))
 
 
 def _key_transport(partnership: Partnership) -> as2.KeyTransport:
     if partnership.key_transport == KeyTransport.RSA:
         return as2.Pkcs1v15()
-    return as2.Oaep(as2.Digest.from_name(partnership.key_transport.removeprefix("oaep-")))
+    return as2.Oaep(as2.Digest(partnership.key_transport.removeprefix("oaep-")))
 
 
 def _mdn_request(partnership: Partnership, async_mdn_url: str | None) -> as2.MdnRequest | None:
@@ -129,7 +129,7 @@ def _mdn_request(partnership: Partnership, async_mdn_url: str | None) -> as2.Mdn
     return as2.MdnRequest(
         mode=as2.MdnMode.ASYNC if asynchronous else as2.MdnMode.SYNC,
         signed=signed,
-        digest_algorithms=(as2.Digest.from_name(partnership.mdn_sign),) if signed else (),
+        digest_algorithms=(as2.Digest(partnership.mdn_sign),) if signed else (),
         url=async_mdn_url if asynchronous else None,
         to=partnership.as2_mdn_to or None,
     )

@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 
 from partnerships.models import Partnership
+from partnerships.validators import AS2_ID_MAX_LENGTH
 from serverless_as2.models import TenantOwned
 
 
@@ -116,8 +117,8 @@ class Message(TenantOwned):
     )
     direction = models.CharField(max_length=3, choices=Direction.choices)
     message_id = models.CharField("Message ID", max_length=998)
-    sender = models.CharField("From", max_length=128, help_text="AS2-From")
-    receiver = models.CharField("To", max_length=128, help_text="AS2-To")
+    sender = models.CharField("From", max_length=AS2_ID_MAX_LENGTH, help_text="AS2-From")
+    receiver = models.CharField("To", max_length=AS2_ID_MAX_LENGTH, help_text="AS2-To")
     status = models.IntegerField(choices=Status.choices)
     subject = models.CharField(max_length=998, blank=True)
     filename = models.CharField(max_length=255, blank=True)
