@@ -86,10 +86,13 @@ def test_our_signatures_are_read_by_the_fast_reader(digest):
 # --- one set of rules: duplicate signed attributes (RFC 5652 section 5.3) -----------------------
 
 
-def _signature_with_attributes(attributes: list[dict]) -> bytes:
-    """A detached SignedData whose signed attributes are `attributes`, validly signed."""
+def _signature_with_attributes(attributes: list[dict], *, encapsulated: bool = False) -> bytes:
+    """A SignedData whose signed attributes are `attributes`, validly signed; detached, or
+    carrying PAYLOAD inside (the opaque shape)."""
     template = asn1_cms.ContentInfo.load(cms.sign(PAYLOAD, Signer(OURS.key, OURS.certificate)))
     signed_data = template["content"]
+    if encapsulated:
+        signed_data["encap_content_info"]["content"] = PAYLOAD
     signer_info = signed_data["signer_infos"][0]
     signed_attrs = asn1_cms.CMSAttributes(attributes)
     signature = OURS.key.sign(signed_attrs.dump(), padding.PKCS1v15(), hashes.SHA256())
@@ -128,6 +131,32 @@ def test_duplicate_signed_attributes_are_refused_by_both_readers(monkeypatch, at
 
     assert str(fast.value) == str(slow.value)
     assert "RFC 5652" in str(fast.value)
+
+
+@pytest.mark.parametrize(
+    ("attributes", "named"),
+    [
+        ([CONTENT_TYPE, _digest_attribute(RIGHT_DIGEST), _digest_attribute(RIGHT_DIGEST)],
+         "messageDigest twice"),
+        ([CONTENT_TYPE, CONTENT_TYPE, _digest_attribute(RIGHT_DIGEST)], "contentType twice"),
+    ],
+    ids=["two-equal-digests", "two-content-types"],
+)  # fmt: skip
+def test_duplicate_signed_attributes_are_refused_in_an_encapsulating_signature(attributes, named):
+    signature = _signature_with_attributes(attributes, encapsulated=True)
+
+    with pytest.raises(SignatureInvalid, match=named):
+        cms.verify(signature, None, certificates=[OURS.certificate])
+
+
+def test_an_encapsulating_signature_with_single_attributes_verifies():
+    signature = _signature_with_attributes(
+        [CONTENT_TYPE, _digest_attribute(RIGHT_DIGEST)], encapsulated=True
+    )
+
+    info = cms.verify(signature, None, certificates=[OURS.certificate])
+
+    assert info.signer == OURS.certificate
 
 
 def test_single_signed_attributes_still_verify():
