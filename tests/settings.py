@@ -3,10 +3,14 @@
 DATABASE_URL (PostgreSQL run) and other variables still come from the environment.
 """
 
+import atexit
 import os
+import shutil
 import tempfile
 
-os.environ.setdefault("SAS2_DATA_DIR", tempfile.mkdtemp(prefix="sas2-test-"))
+if "SAS2_DATA_DIR" not in os.environ:  # processes the tests start share their parent's folder
+    os.environ["SAS2_DATA_DIR"] = tempfile.mkdtemp(prefix="sas2-test-")
+    atexit.register(shutil.rmtree, os.environ["SAS2_DATA_DIR"], ignore_errors=True)
 os.environ.setdefault(
     "SAS2_STATICFILES_BACKEND", "django.contrib.staticfiles.storage.StaticFilesStorage"
 )
