@@ -3,7 +3,6 @@ partners and tenants, security rules, rotated certificates, size limits, storage
 
 import base64
 import hashlib
-import shutil
 import subprocess
 import tracemalloc
 from datetime import timedelta
@@ -107,7 +106,7 @@ def openssl(*arguments) -> bytes:
     return result.stdout
 
 
-@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl CLI")
+@pytest.mark.requires_tool("openssl")
 def test_a_message_made_by_openssl_is_accepted_byte_exact_with_the_right_mic(
     client, beta, tenant_b, tmp_path
 ):
