@@ -99,9 +99,14 @@ def pair(transactional_db, live_server, messaging_settings, tenant_a, tenant_b) 
 
 
 class Partner:
-    """A partner's HTTP server on 127.0.0.1 whose answer a test chooses."""
+    """A partner's HTTP server (on 127.0.0.1 unless told) whose answer a test chooses."""
 
-    def __init__(self, answer: Callable[[dict, bytes], tuple[int, dict, bytes]]):
+    def __init__(
+        self,
+        answer: Callable[[dict, bytes], tuple[int, dict, bytes]],
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ):
         self.answer = answer
         self.requests: list[tuple[dict, bytes]] = []
         partner = self
@@ -122,8 +127,8 @@ class Partner:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/as2"
+        self.server = ThreadingHTTPServer((host, port), Handler)
+        self.url = f"http://{host}:{self.server.server_port}/as2"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
@@ -136,8 +141,8 @@ class Partner:
 def partner_server() -> Iterator[Callable[..., Partner]]:
     started: list[Partner] = []
 
-    def start(answer):
-        started.append(Partner(answer))
+    def start(answer, **where):
+        started.append(Partner(answer, **where))
         return started[-1]
 
     yield start

@@ -1,6 +1,7 @@
 """Sending to partners that misbehave: down, slow, 500, 4xx, MDNs that prove nothing; the URL
 guard; retries with the same Message-ID and every attempt's error kept."""
 
+import socket
 import time
 
 import pytest
@@ -11,7 +12,7 @@ from tests.tracklog.conftest import beta_mdn, identity, partnership_with_certifi
 from tracklog.models import MicCheck, Status
 from tracklog.services import SendRefused, message_deliver, message_queue
 from tracklog.tasks import due_work_run
-from tracklog.transport import UrlRefused, url_check
+from tracklog.transport import UrlRefused, partner_post, url_check
 
 
 @pytest.fixture
@@ -184,6 +185,38 @@ def test_url_guard_connects_to_the_checked_address(settings):
     assert (checked.address, checked.port, checked.path) == ("8.8.8.8", 4080, "/as2?x=1")
 
 
+def test_a_dns_answer_that_changes_after_the_check_does_not_move_the_connection(
+    messaging_settings, partner_server, monkeypatch
+):
+    """DNS rebinding: partner.example resolves to the partner's server when the URL is checked,
+    then to another server of this machine. The request must reach the checked address (with
+    the URL's Host header), never the one a second lookup gives."""
+    partner = partner_server(lambda headers, body: (200, {}, b"partner"))
+    port = partner.server.server_port
+    internal = partner_server(
+        lambda headers, body: (200, {}, b"internal"), host="127.0.0.2", port=port
+    )
+    real_getaddrinfo = socket.getaddrinfo
+    answers = iter(["127.0.0.1"])  # the first answer; every later one is the rebound address
+    lookups = []
+
+    def rebinding_resolver(host, port, *args, **kwargs):
+        if host != "partner.example":
+            return real_getaddrinfo(host, port, *args, **kwargs)
+        address = next(answers, "127.0.0.2")
+        lookups.append(address)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding_resolver)
+    answer = partner_post(url=f"http://partner.example:{port}/as2", headers={}, body=b"x")
+
+    assert answer.body == b"partner"
+    assert internal.requests == []
+    ((headers, _),) = partner.requests
+    assert headers["Host"] == f"partner.example:{port}"
+    assert lookups[0] == "127.0.0.1"  # what the check saw
+
+
 # --- refusals at queue time ----------------------------------------------------------------------
 
 
@@ -220,9 +253,9 @@ def test_this_servers_own_endpoint_is_allowed_for_the_demo_and_nothing_else_loca
 
 
 @pytest.fixture
-def tls_partner(tmp_path, monkeypatch):
-    """An HTTPS server on 127.0.0.1 whose certificate names "localhost", trusted through
-    SSL_CERT_FILE (how OpenSSL finds the default trust store)."""
+def tls_servers(tmp_path, monkeypatch):
+    """Start HTTPS servers whose certificate names "localhost" (and 127.0.0.2), trusted through
+    SSL_CERT_FILE (how OpenSSL finds the default trust store): start(host, port, answer)."""
     import datetime
     import ipaddress
     import ssl
@@ -263,30 +296,42 @@ def tls_partner(tmp_path, monkeypatch):
             serialization.NoEncryption(),
         )
     )
-    seen = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802
-            self.rfile.read(int(self.headers["Content-Length"]))
-            seen.append(self.headers["Host"])
-            self.send_response(200)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"ok")
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "cert.pem"))
-    yield server.server_port, seen
-    server.shutdown()
-    server.server_close()
+    servers = []
+
+    def start(host: str = "127.0.0.1", port: int = 0, answer: bytes = b"ok"):
+        seen = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                self.rfile.read(int(self.headers["Content-Length"]))
+                seen.append(self.headers["Host"])
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *args):
+                pass
+
+        server = ThreadingHTTPServer((host, port), Handler)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return server.server_port, seen
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def tls_partner(tls_servers):
+    """An HTTPS partner on 127.0.0.1: (port, the Host headers it received)."""
+    return tls_servers()
 
 
 def test_https_partner_is_reached_at_the_checked_address_under_its_own_name(
@@ -317,3 +362,27 @@ def test_an_async_mdn_url_only_this_machine_can_reach_is_pointed_out(
     assert warning and "SAS2_SELF_URL" in warning
     alpha.as2_url = partner.url  # a lab partner on this machine: nothing to point out
     assert _async_mdn_url_warning(message, alpha) is None
+
+
+def test_https_after_a_dns_answer_changes_the_connection_stays_on_the_checked_address(
+    tls_servers, messaging_settings, monkeypatch
+):
+    """Rebinding over HTTPS: "localhost" resolves to 127.0.0.1 for the check, then to 127.0.0.2,
+    another server whose certificate is valid for the name too. The checked one must answer."""
+    from tracklog.transport import partner_post
+
+    port, seen = tls_servers("127.0.0.1", 0, b"partner")
+    _, seen_internal = tls_servers("127.0.0.2", port, b"internal")
+    real_getaddrinfo = socket.getaddrinfo
+    answers = iter(["127.0.0.1"])
+
+    def rebinding_resolver(host, port, *args, **kwargs):
+        if host != "localhost":
+            return real_getaddrinfo(host, port, *args, **kwargs)
+        address = next(answers, "127.0.0.2")
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding_resolver)
+    answer = partner_post(url=f"https://localhost:{port}/as2", headers={}, body=b"x")
+    assert answer.body == b"partner"
+    assert seen == [f"localhost:{port}"] and seen_internal == []
