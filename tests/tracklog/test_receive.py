@@ -19,7 +19,13 @@ from as2.mime import Headers, entity_from_headers, split_multipart
 from certificates.models import PartnerCertificate
 from certificates.services import partner_certificate_rotate
 from tests.certificates.factories import pem_of, rsa_key, self_signed
-from tests.tracklog.conftest import endpoint_url, identity, partnership_with_certificate
+from tests.conftest import free_port
+from tests.tracklog.conftest import (
+    endpoint_url,
+    identity,
+    partnership_with_certificate,
+    retry_delays,
+)
 from tracklog.models import Direction, Message, Status
 from tracklog.services import message_receive
 from tracklog.tasks import due_work_run
@@ -469,6 +475,21 @@ def test_an_async_mdn_is_posted_by_the_worker_and_retried_until_it_arrives(
     headers, body = partner.requests[-1]
     mdn = as2.parse_mdn(headers, body, partner_certificates=[identity("beta")[1]])
     assert mdn.original_message_id == built.message_id and mdn.mic == built.mic
+
+
+def test_an_async_mdn_that_cannot_be_delivered_backs_off_exponentially(
+    client, beta, tenant_b, messaging_settings
+):
+    messaging_settings.SEND_RETRY_BASE_SECONDS = 45.0
+    messaging_settings.SEND_ATTEMPTS = 4
+    built = alpha_message(mdn_mode="async", async_mdn_url=f"http://127.0.0.1:{free_port()}/mdn")
+    post(client, url_of(tenant_b), built.headers, built.body)
+    (message,) = inbox(tenant_b)
+    assert due_work_run() == 1  # the first attempt is due at once
+
+    assert retry_delays(message) == [45.0, 90.0, 180.0]  # base × 2^n, n = 0 … 2
+    assert message.status == Status.INBOUND_FAILED and message.attempts == 4
+    assert len(message.details["attempts"]) == 4
 
 
 def test_an_async_mdn_to_an_internal_address_is_refused_not_posted(

@@ -8,7 +8,12 @@ import pytest
 
 import as2
 from tests.conftest import free_port
-from tests.tracklog.conftest import beta_mdn, identity, partnership_with_certificate
+from tests.tracklog.conftest import (
+    beta_mdn,
+    identity,
+    partnership_with_certificate,
+    retry_delays,
+)
 from tracklog.models import MicCheck, Status
 from tracklog.services import SendRefused, message_deliver, message_queue
 from tracklog.tasks import due_work_run
@@ -42,6 +47,19 @@ def test_partner_down_retries_then_fails_with_every_attempt_kept(alpha):
     assert "gave up after 3 attempts" in message.error
     assert message.message_id == first_id
     assert due_work_run() == 0  # nothing left to do
+
+
+def test_retries_back_off_exponentially_from_the_configured_base(alpha, messaging_settings):
+    messaging_settings.SEND_RETRY_BASE_SECONDS = 90.0
+    messaging_settings.SEND_ATTEMPTS = 5
+    alpha.as2_url = f"http://127.0.0.1:{free_port()}/as2"
+    alpha.save()
+    message = message_deliver(message=send(alpha))
+
+    assert retry_delays(message) == [90.0, 180.0, 360.0, 720.0]  # base × 2^n, n = 0 … 3
+    assert message.status == Status.OUTBOUND_FAILED and message.attempts == 5
+    texts = [event.text for event in message.events.all()]
+    assert any("Attempt 4 of 5 failed" in t and "Next attempt in 720 seconds" in t for t in texts)
 
 
 def test_partner_answering_500_is_retried_with_the_same_message_id_then_29(alpha, partner_server):
