@@ -1,8 +1,12 @@
 """Sending to partners that misbehave: down, slow, 500, 4xx, MDNs that prove nothing; the URL
 guard; retries with the same Message-ID and every attempt's error kept."""
 
+import base64
+import dataclasses
+import hashlib
 import socket
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -139,6 +143,60 @@ def test_a_good_mdn_completes_the_message(alpha, partner_server):
     assert message.mdn_mic_check == MicCheck.MATCHED and message.mdn_signed
     assert message.details["mdn_signer"]["subject"] == "CN=beta"
     assert [e.status for e in message.events.all()] == [21, 22, 23, 24, 25, 26]
+
+
+def beta_mdn_with_mic(mic_of) -> Callable:
+    """Beta's signed MDN whose Received-Content-MIC is mic_of(the parsed message)."""
+
+    def answer(headers, body):
+        key, certificate = identity("beta")
+        keys = as2.ReceiverKeys(key, certificate, (identity("alpha")[1],))
+        parsed = as2.parse_message(headers, body, keys=keys)
+        altered = dataclasses.replace(parsed, mic=mic_of(parsed))
+        mdn = as2.build_mdn(original=altered, signer=as2.Signer(key, certificate))
+        return 200, dict(mdn.headers), mdn.body
+
+    return answer
+
+
+def b64(digest: bytes) -> str:
+    return base64.b64encode(digest).decode()
+
+
+def test_a_signed_mdn_with_another_mic_fails_29_mismatched_showing_both(
+    alpha, partner_server, client_a
+):
+    """The partner opened a different message than we sent: its MIC is the SHA-256 of other
+    bytes (computed here with hashlib), in a valid MDN signed by the right certificate."""
+    theirs = f"{b64(hashlib.sha256(b'ISA*00~ as the partner got it').digest())}, sha-256"
+    alpha.as2_url = partner_server(beta_mdn_with_mic(lambda parsed: theirs)).url
+    alpha.save()
+    message = message_deliver(message=send(alpha))
+
+    assert message.status == Status.OUTBOUND_FAILED
+    assert message.mdn_mic_check == MicCheck.MISMATCHED
+    assert message.mdn_signed and message.details["mdn_signer"]["subject"] == "CN=beta"
+    ours = message.mic
+    assert ours.endswith(", sha-256") and ours != theirs
+    assert (message.details["our_mic"], message.details["their_mic"]) == (ours, theirs)
+    assert ours in message.error and theirs in message.error and "differs" in message.error
+    assert due_work_run() == 0  # a failed MDN is not retried
+    page = client_a.get(f"/tracklog/{message.pk}/").content.decode()
+    assert ours in page and theirs in page
+    assert '<span class="mic mic-mismatched">mismatched</span>' in page
+
+
+def test_an_mdn_with_its_mic_in_another_digest_fails_saying_so(alpha, partner_server):
+    """We asked for sha-256; the partner answered a SHA-1 MIC (of the right bytes or not, it
+    cannot prove the message arrived intact)."""
+    theirs = f"{b64(hashlib.sha1(b'ISA*00~').digest())}, sha1"  # noqa: S324 (what the peer sends)
+    alpha.as2_url = partner_server(beta_mdn_with_mic(lambda parsed: theirs)).url
+    alpha.save()
+    message = message_deliver(message=send(alpha))
+    assert message.status == Status.OUTBOUND_FAILED
+    assert message.mdn_mic_check == MicCheck.NOT_CHECKED
+    assert "another digest" in message.error and theirs in message.error
+    assert message.details["their_mic"] == theirs
 
 
 def test_an_unsigned_mdn_where_signed_ones_are_asked_for_fails(alpha, partner_server):
