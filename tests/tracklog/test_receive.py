@@ -9,6 +9,8 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.storage import default_storage
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
@@ -18,6 +20,7 @@ import as2
 from as2.mime import Headers, entity_from_headers, split_multipart
 from certificates.models import PartnerCertificate
 from certificates.services import partner_certificate_rotate
+from serverless_as2.storage_keys import message_key
 from tests.certificates.factories import pem_of, rsa_key, self_signed
 from tests.conftest import free_port
 from tests.tracklog.conftest import (
@@ -217,6 +220,61 @@ def test_a_duplicate_gets_the_stored_mdn_again_and_the_tracklog_shows_the_repeat
     texts = [event.text for event in message.events.all()]
     assert sum("Duplicate received" in text for text in texts) == 2
     assert message.status == Status.MDN_SENT
+
+
+def test_one_receive_writes_its_steps_in_one_insert_and_commits_once(
+    transactional_db, client, beta, tenant_b
+):
+    """Steps are collected while the message is processed and written with the message in one
+    transaction: one INSERT for all of them, one COMMIT, no savepoint per step."""
+    built = alpha_message()
+    post(client, url_of(tenant_b), alpha_message().headers, alpha_message().body)  # keys cached
+    with CaptureQueriesContext(connection) as queries:
+        response = post(client, url_of(tenant_b), built.headers, built.body)
+    assert mdn_of(response).successful
+    (message,) = Message.objects.filter(message_id=built.message_id)
+    assert [event.status for event in message.events.all()] == [11, 12, 13, 14, 15]
+    statements = [query["sql"] for query in queries.captured_queries]
+    step_inserts = [
+        sql for sql in statements if sql.startswith('INSERT INTO "tracklog_messageevent"')
+    ]
+    assert len(step_inserts) == 1  # all five steps, one statement
+    transaction = [sql for sql in statements if sql.split()[0] in ("BEGIN", "COMMIT", "SAVEPOINT")]
+    assert [sql.split()[0] for sql in transaction] == ["BEGIN", "COMMIT"]
+    begin, commit = (statements.index(sql) for sql in transaction)
+    assert begin < statements.index(step_inserts[0]) < commit
+
+
+def test_the_raw_request_is_stored_before_decryption_starts(client, beta, tenant_b, monkeypatch):
+    """A spy on the engine's parse entry point looks at storage when decryption starts (then
+    calls the real parser): the raw request is there already, headers and body."""
+    built = alpha_message()
+    raw_key = message_key(
+        tenant_b,
+        partner_as2_id="alpha",
+        my_as2_id="beta",
+        direction="inbox",
+        message_id=built.message_id.strip("<>"),
+        name="message.raw",
+    )
+    parse = as2.parse_message
+    seen_at_parse = []
+
+    def spy(headers, body, **options):
+        seen_at_parse.append(stored(raw_key) if default_storage.exists(raw_key) else None)
+        return parse(headers, body, **options)
+
+    monkeypatch.setattr(as2, "parse_message", spy)
+    response = post(client, url_of(tenant_b), built.headers, built.body)
+
+    assert mdn_of(response).successful
+    (raw,) = seen_at_parse
+    assert raw is not None, "decryption started before the raw request was stored"
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert body == built.body
+    assert built.message_id.encode() in head  # with the HTTP headers as received
+    (message,) = inbox(tenant_b)
+    assert message.raw_key == raw_key
 
 
 # --- failures that get an error MDN ------------------------------------------------------------
