@@ -309,6 +309,22 @@ def test_an_unsigned_message_where_the_partnership_signs_is_insufficient_securit
     assert "requires signed messages" in message.error
 
 
+def test_an_unencrypted_message_where_the_partnership_encrypts_is_insufficient_security(
+    client, beta, tenant_b
+):
+    b_to_a, _ = beta
+    assert b_to_a.encrypt != "none"
+    built = alpha_message(encrypt_certificate=None)  # signed, not encrypted
+    response = post(client, url_of(tenant_b), built.headers, built.body)
+    mdn = mdn_of(response)
+    assert mdn.modifier == "error: insufficient-message-security"
+    assert mdn.signed  # we can sign the error MDN: the partnership has our key
+    (message,) = inbox(tenant_b)
+    assert message.status == Status.INBOUND_FAILED
+    assert "requires encrypted messages" in message.error
+    assert message.payload_key == ""
+
+
 def test_a_message_for_another_of_our_certificates_names_both(client, beta, tenant_b):
     other = self_signed(rsa_key(name="tracklog-other"), "beta-old")
     built = alpha_message(encrypt_certificate=other)
@@ -383,6 +399,21 @@ def test_a_disabled_partner_is_refused_saying_so(client, beta, tenant_b):
     built = alpha_message()
     mdn = mdn_of(post(client, url_of(tenant_b), built.headers, built.body))
     assert "partner 'alpha' is disabled" in mdn.text
+
+
+def test_a_disabled_instance_is_refused_with_an_mdn_saying_so(client, beta, tenant_b):
+    b_to_a, _ = beta
+    b_to_a.instance.enabled = False
+    b_to_a.instance.save()
+    built = alpha_message()
+    response = post(client, url_of(tenant_b), built.headers, built.body)
+    assert response.status_code == 200
+    mdn = mdn_of(response)
+    assert mdn.modifier == "error: unknown-trading-partner"
+    assert "AS2 instance 'beta' is disabled" in mdn.text
+    (message,) = inbox(tenant_b)
+    assert message.status == Status.INBOUND_FAILED and message.payload_key == ""
+    assert "is disabled" in message.error
 
 
 # --- rotated partner certificates ---------------------------------------------------------------
