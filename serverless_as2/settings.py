@@ -293,10 +293,36 @@ PREVIOUS_CERTIFICATE_GRACE_DAYS = env_int("SAS2_PREVIOUS_CERTIFICATE_GRACE_DAYS"
 # Partner URLs (messages, async MDNs) that resolve to loopback, private, link-local or metadata
 # addresses are refused unless this is on (tests, labs, the demo's loopback partnership).
 ALLOW_PRIVATE_PARTNER_URLS = env_bool("SAS2_ALLOW_PRIVATE_PARTNER_URLS")
+
+
+def bind_base_url(bind: str) -> str:
+    """The http:// base URL of gunicorn's --bind address (`make run`), as this machine reaches it.
+
+    A wildcard host (0.0.0.0, ::, empty) is reached at loopback; no port is gunicorn's 8000; a
+    unix socket has no URL, so the default stays (set SAS2_SELF_URL behind the proxy).
+    """
+    bind = bind.strip()
+    if bind.startswith(("unix:", "fd://")):
+        return "http://127.0.0.1:8000"
+    if bind.startswith("["):
+        host, _, rest = bind[1:].partition("]")
+        port = rest.removeprefix(":") or "8000"
+        host = "::1" if host in ("", "::") else host
+        return f"http://[{host}]:{port}"
+    host, _, port = bind.rpartition(":") if ":" in bind else (bind, "", "")
+    host = "127.0.0.1" if host in ("", "0.0.0.0") else host  # noqa: S104 (a wildcard, read)
+    return f"http://{host}:{port or '8000'}"
+
+
 # How this server is reached, by partners and by itself: the base of the Receipt-Delivery-Option
-# URL of our async MDN requests, and of the demo's loopback partnership. SAS2_PUBLIC_BASE_URL
-# when set; on one machine, where `make run` listens.
-SELF_BASE_URL = (env.get("SAS2_SELF_URL") or PUBLIC_BASE_URL or "http://127.0.0.1:8000").rstrip("/")
+# URL of our async MDN requests, of the demo's loopback partnership and of the login the demo
+# prints. SAS2_SELF_URL, else SAS2_PUBLIC_BASE_URL; on one machine, where `make run` listens
+# (SAS2_BIND, as scripts/serve reads it).
+SELF_BASE_URL = (
+    env.get("SAS2_SELF_URL")
+    or PUBLIC_BASE_URL
+    or bind_base_url(env.get("SAS2_BIND") or "127.0.0.1:8000")
+).rstrip("/")
 # Seconds a process keeps a partnership it looked up for received messages (changes saved in the
 # same process apply at once; other processes see them after at most this long).
 PARTNERSHIP_CACHE_SECONDS = env_float("SAS2_PARTNERSHIP_CACHE_SECONDS", 5.0)

@@ -1,7 +1,6 @@
 """The two CMS readers (ber.py for the common shapes, asn1crypto for any) read alike, the fast
 ones are really taken, one set of rules judges what either read, and our bugs stay bugs."""
 
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -46,7 +45,7 @@ def test_cbc_parameters_of_our_envelopes_are_read_by_prefix(cipher):
     assert fast == enveloped_read.read_content_encryption(algorithm)
 
 
-@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl CLI")
+@pytest.mark.requires_tool("openssl")
 @pytest.mark.parametrize(("option", "cipher"), [("-aes-128-cbc", ContentCipher.AES128_CBC),
                                                 ("-des-ede3-cbc", ContentCipher.TRIPLE_DES)])  # fmt: skip
 def test_cbc_parameters_of_openssl_envelopes_are_read_by_prefix(tmp_path: Path, option, cipher):

@@ -2,7 +2,6 @@
 
 import base64
 import hashlib
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from as2 import ContentCipher, Digest, Oaep, Pkcs1v15, Pss, Recipient, Signer, T
 from as2.mime import Headers, entity_from_headers, split_multipart
 from tests.as2.conftest import Party, split_http
 
-pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl CLI")
+pytestmark = pytest.mark.requires_tool("openssl")
 
 PAYLOAD = b"ISA*00*\nGS*PO\r\nST*850\rx\x00\xff\xfe binary tail\r\n"
 ENTITY = (

@@ -89,7 +89,7 @@ def test_tracklog_detail_and_copied_edi_link(context_clipboard, browser, db):
 def loopback(tenant_a, live_server, settings):
     """Tenant A's two instances trading with each other over the live server (as in the demo)."""
     settings.ALLOW_PRIVATE_PARTNER_URLS = True
-    settings.ASYNC_MDN_BASE_URL = live_server.url
+    settings.SELF_BASE_URL = live_server.url
     url = endpoint_url(live_server.url, tenant_a)
     partnership_with_certificate(tenant_a, "beta", "alpha", url)
     return partnership_with_certificate(tenant_a, "alpha", "beta", url)

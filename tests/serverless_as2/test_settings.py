@@ -156,3 +156,48 @@ def test_an_older_world_readable_data_folder_and_database_are_tightened(tmp_path
     subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=app_env(data), check=True)
     assert mode_of(data) == 0o700
     assert mode_of(database) == 0o600
+
+
+def self_base_url(tmp_path: Path, **variables: str) -> str:
+    """SELF_BASE_URL as a fresh process reads it from these variables (and no inherited URL)."""
+    unset = {"SAS2_SELF_URL": "", "SAS2_PUBLIC_BASE_URL": "", "SAS2_BIND": ""}
+    env = app_env(tmp_path, **{**unset, **variables})
+    read = "import serverless_as2.settings as s; print(s.SELF_BASE_URL)"
+    result = subprocess.run(
+        [sys.executable, "-c", read], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    return result.stdout.strip()
+
+
+def test_this_servers_own_url_follows_where_make_run_listens(tmp_path):
+    """The demo's loopback partnership and our async MDN URL must reach the port gunicorn binds
+    (scripts/serve reads SAS2_BIND), not a fixed :8000."""
+    assert self_base_url(tmp_path) == "http://127.0.0.1:8000"
+    assert self_base_url(tmp_path, SAS2_BIND="127.0.0.1:8765") == "http://127.0.0.1:8765"
+    assert self_base_url(tmp_path, SAS2_BIND="0.0.0.0:9000") == "http://127.0.0.1:9000"
+    assert self_base_url(tmp_path, SAS2_BIND="[::]:8080") == "http://[::1]:8080"
+    assert self_base_url(tmp_path, SAS2_BIND="localhost") == "http://localhost:8000"
+    assert self_base_url(tmp_path, SAS2_BIND="unix:/run/sas2.sock") == "http://127.0.0.1:8000"
+    explicit = {"SAS2_BIND": "0.0.0.0:9000", "SAS2_SELF_URL": "https://as2.example.com/"}
+    assert self_base_url(tmp_path, **explicit) == "https://as2.example.com"
+
+
+def test_the_demo_login_and_loopback_partnership_use_the_bound_port(tmp_path):
+    import sqlite3
+
+    env = app_env(tmp_path, SAS2_SELF_URL="", SAS2_PUBLIC_BASE_URL="", SAS2_BIND="0.0.0.0:8765")
+    for command in (["migrate", "--noinput"], ["bootstrap_demo"]):
+        result = subprocess.run(
+            [sys.executable, "manage.py", *command],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+    assert "Log in at http://127.0.0.1:8765/ with" in result.stdout
+    assert ":8000" not in result.stdout
+    with sqlite3.connect(next(tmp_path.glob("*.sqlite3"))) as database:
+        urls = [row[0] for row in database.execute("SELECT as2_url FROM partnerships_partnership")]
+    assert urls and all(url.startswith("http://127.0.0.1:8765/as2/") for url in urls)

@@ -7,11 +7,13 @@ service from RSA-2048 keys made once per session; messages go over the live test
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 import as2
 from certificates.services import certificate_import
@@ -19,6 +21,8 @@ from partnerships.models import Partnership
 from serverless_as2.models import Tenant
 from tests.certificates.factories import KEYSTORE_PASSWORD, p12, pem_of, rsa_key, self_signed
 from tests.conftest import make_instance, make_partner, make_partnership
+from tracklog.models import Message
+from tracklog.tasks import due_work_run
 
 
 @cache
@@ -99,9 +103,14 @@ def pair(transactional_db, live_server, messaging_settings, tenant_a, tenant_b) 
 
 
 class Partner:
-    """A partner's HTTP server on 127.0.0.1 whose answer a test chooses."""
+    """A partner's HTTP server (on 127.0.0.1 unless told) whose answer a test chooses."""
 
-    def __init__(self, answer: Callable[[dict, bytes], tuple[int, dict, bytes]]):
+    def __init__(
+        self,
+        answer: Callable[[dict, bytes], tuple[int, dict, bytes]],
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ):
         self.answer = answer
         self.requests: list[tuple[dict, bytes]] = []
         partner = self
@@ -122,8 +131,8 @@ class Partner:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/as2"
+        self.server = ThreadingHTTPServer((host, port), Handler)
+        self.url = f"http://{host}:{self.server.server_port}/as2"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
@@ -136,8 +145,8 @@ class Partner:
 def partner_server() -> Iterator[Callable[..., Partner]]:
     started: list[Partner] = []
 
-    def start(answer):
-        started.append(Partner(answer))
+    def start(answer, **where):
+        started.append(Partner(answer, **where))
         return started[-1]
 
     yield start
@@ -156,3 +165,18 @@ def beta_mdn(headers: dict, body: bytes, *, mic: bool = True, error=None) -> tup
     original = parsed if mic else as2.read_envelope(headers)
     mdn = as2.build_mdn(original=original, error=error, signer=as2.Signer(key, certificate))
     return 200, dict(mdn.headers), mdn.body
+
+
+def retry_delays(message) -> list[float]:
+    """Seconds from each failed attempt to the due time it set, read from the row (attempt
+    times are kept in details), making each retry due in turn instead of waiting for it."""
+    delays = []
+    while True:
+        message.refresh_from_db()
+        if message.next_attempt_at is None:
+            return delays
+        failed_at = datetime.fromisoformat(message.details["attempts"][-1]["at"])
+        delays.append((message.next_attempt_at - failed_at).total_seconds())
+        assert due_work_run() == 0  # not due before its time
+        Message.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now())
+        assert due_work_run() == 1

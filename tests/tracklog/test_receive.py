@@ -3,13 +3,14 @@ partners and tenants, security rules, rotated certificates, size limits, storage
 
 import base64
 import hashlib
-import shutil
 import subprocess
 import tracemalloc
 from datetime import timedelta
 
 import pytest
 from django.core.files.storage import default_storage
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
@@ -19,8 +20,15 @@ import as2
 from as2.mime import Headers, entity_from_headers, split_multipart
 from certificates.models import PartnerCertificate
 from certificates.services import partner_certificate_rotate
+from serverless_as2.storage_keys import message_key
 from tests.certificates.factories import pem_of, rsa_key, self_signed
-from tests.tracklog.conftest import endpoint_url, identity, partnership_with_certificate
+from tests.conftest import free_port
+from tests.tracklog.conftest import (
+    endpoint_url,
+    identity,
+    partnership_with_certificate,
+    retry_delays,
+)
 from tracklog.models import Direction, Message, Status
 from tracklog.services import message_receive
 from tracklog.tasks import due_work_run
@@ -107,7 +115,7 @@ def openssl(*arguments) -> bytes:
     return result.stdout
 
 
-@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl CLI")
+@pytest.mark.requires_tool("openssl")
 def test_a_message_made_by_openssl_is_accepted_byte_exact_with_the_right_mic(
     client, beta, tenant_b, tmp_path
 ):
@@ -214,6 +222,61 @@ def test_a_duplicate_gets_the_stored_mdn_again_and_the_tracklog_shows_the_repeat
     assert message.status == Status.MDN_SENT
 
 
+def test_one_receive_writes_its_steps_in_one_insert_and_commits_once(
+    transactional_db, client, beta, tenant_b
+):
+    """Steps are collected while the message is processed and written with the message in one
+    transaction: one INSERT for all of them, one COMMIT, no savepoint per step."""
+    built = alpha_message()
+    post(client, url_of(tenant_b), alpha_message().headers, alpha_message().body)  # keys cached
+    with CaptureQueriesContext(connection) as queries:
+        response = post(client, url_of(tenant_b), built.headers, built.body)
+    assert mdn_of(response).successful
+    (message,) = Message.objects.filter(message_id=built.message_id)
+    assert [event.status for event in message.events.all()] == [11, 12, 13, 14, 15]
+    statements = [query["sql"] for query in queries.captured_queries]
+    step_inserts = [
+        sql for sql in statements if sql.startswith('INSERT INTO "tracklog_messageevent"')
+    ]
+    assert len(step_inserts) == 1  # all five steps, one statement
+    transaction = [sql for sql in statements if sql.split()[0] in ("BEGIN", "COMMIT", "SAVEPOINT")]
+    assert [sql.split()[0] for sql in transaction] == ["BEGIN", "COMMIT"]
+    begin, commit = (statements.index(sql) for sql in transaction)
+    assert begin < statements.index(step_inserts[0]) < commit
+
+
+def test_the_raw_request_is_stored_before_decryption_starts(client, beta, tenant_b, monkeypatch):
+    """A spy on the engine's parse entry point looks at storage when decryption starts (then
+    calls the real parser): the raw request is there already, headers and body."""
+    built = alpha_message()
+    raw_key = message_key(
+        tenant_b,
+        partner_as2_id="alpha",
+        my_as2_id="beta",
+        direction="inbox",
+        message_id=built.message_id.strip("<>"),
+        name="message.raw",
+    )
+    parse = as2.parse_message
+    seen_at_parse = []
+
+    def spy(headers, body, **options):
+        seen_at_parse.append(stored(raw_key) if default_storage.exists(raw_key) else None)
+        return parse(headers, body, **options)
+
+    monkeypatch.setattr(as2, "parse_message", spy)
+    response = post(client, url_of(tenant_b), built.headers, built.body)
+
+    assert mdn_of(response).successful
+    (raw,) = seen_at_parse
+    assert raw is not None, "decryption started before the raw request was stored"
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert body == built.body
+    assert built.message_id.encode() in head  # with the HTTP headers as received
+    (message,) = inbox(tenant_b)
+    assert message.raw_key == raw_key
+
+
 # --- failures that get an error MDN ------------------------------------------------------------
 
 
@@ -244,6 +307,22 @@ def test_an_unsigned_message_where_the_partnership_signs_is_insufficient_securit
     (message,) = inbox(tenant_b)
     assert message.status == Status.INBOUND_FAILED
     assert "requires signed messages" in message.error
+
+
+def test_an_unencrypted_message_where_the_partnership_encrypts_is_insufficient_security(
+    client, beta, tenant_b
+):
+    b_to_a, _ = beta
+    assert b_to_a.encrypt != "none"
+    built = alpha_message(encrypt_certificate=None)  # signed, not encrypted
+    response = post(client, url_of(tenant_b), built.headers, built.body)
+    mdn = mdn_of(response)
+    assert mdn.modifier == "error: insufficient-message-security"
+    assert mdn.signed  # we can sign the error MDN: the partnership has our key
+    (message,) = inbox(tenant_b)
+    assert message.status == Status.INBOUND_FAILED
+    assert "requires encrypted messages" in message.error
+    assert message.payload_key == ""
 
 
 def test_a_message_for_another_of_our_certificates_names_both(client, beta, tenant_b):
@@ -320,6 +399,21 @@ def test_a_disabled_partner_is_refused_saying_so(client, beta, tenant_b):
     built = alpha_message()
     mdn = mdn_of(post(client, url_of(tenant_b), built.headers, built.body))
     assert "partner 'alpha' is disabled" in mdn.text
+
+
+def test_a_disabled_instance_is_refused_with_an_mdn_saying_so(client, beta, tenant_b):
+    b_to_a, _ = beta
+    b_to_a.instance.enabled = False
+    b_to_a.instance.save()
+    built = alpha_message()
+    response = post(client, url_of(tenant_b), built.headers, built.body)
+    assert response.status_code == 200
+    mdn = mdn_of(response)
+    assert mdn.modifier == "error: unknown-trading-partner"
+    assert "AS2 instance 'beta' is disabled" in mdn.text
+    (message,) = inbox(tenant_b)
+    assert message.status == Status.INBOUND_FAILED and message.payload_key == ""
+    assert "is disabled" in message.error
 
 
 # --- rotated partner certificates ---------------------------------------------------------------
@@ -470,6 +564,21 @@ def test_an_async_mdn_is_posted_by_the_worker_and_retried_until_it_arrives(
     headers, body = partner.requests[-1]
     mdn = as2.parse_mdn(headers, body, partner_certificates=[identity("beta")[1]])
     assert mdn.original_message_id == built.message_id and mdn.mic == built.mic
+
+
+def test_an_async_mdn_that_cannot_be_delivered_backs_off_exponentially(
+    client, beta, tenant_b, messaging_settings
+):
+    messaging_settings.SEND_RETRY_BASE_SECONDS = 45.0
+    messaging_settings.SEND_ATTEMPTS = 4
+    built = alpha_message(mdn_mode="async", async_mdn_url=f"http://127.0.0.1:{free_port()}/mdn")
+    post(client, url_of(tenant_b), built.headers, built.body)
+    (message,) = inbox(tenant_b)
+    assert due_work_run() == 1  # the first attempt is due at once
+
+    assert retry_delays(message) == [45.0, 90.0, 180.0]  # base × 2^n, n = 0 … 2
+    assert message.status == Status.INBOUND_FAILED and message.attempts == 4
+    assert len(message.details["attempts"]) == 4
 
 
 def test_an_async_mdn_to_an_internal_address_is_refused_not_posted(

@@ -1,17 +1,27 @@
 """Sending to partners that misbehave: down, slow, 500, 4xx, MDNs that prove nothing; the URL
 guard; retries with the same Message-ID and every attempt's error kept."""
 
+import base64
+import dataclasses
+import hashlib
+import socket
 import time
+from collections.abc import Callable
 
 import pytest
 
 import as2
 from tests.conftest import free_port
-from tests.tracklog.conftest import beta_mdn, identity, partnership_with_certificate
+from tests.tracklog.conftest import (
+    beta_mdn,
+    identity,
+    partnership_with_certificate,
+    retry_delays,
+)
 from tracklog.models import MicCheck, Status
 from tracklog.services import SendRefused, message_deliver, message_queue
 from tracklog.tasks import due_work_run
-from tracklog.transport import UrlRefused, url_check
+from tracklog.transport import UrlRefused, partner_post, url_check
 
 
 @pytest.fixture
@@ -41,6 +51,19 @@ def test_partner_down_retries_then_fails_with_every_attempt_kept(alpha):
     assert "gave up after 3 attempts" in message.error
     assert message.message_id == first_id
     assert due_work_run() == 0  # nothing left to do
+
+
+def test_retries_back_off_exponentially_from_the_configured_base(alpha, messaging_settings):
+    messaging_settings.SEND_RETRY_BASE_SECONDS = 90.0
+    messaging_settings.SEND_ATTEMPTS = 5
+    alpha.as2_url = f"http://127.0.0.1:{free_port()}/as2"
+    alpha.save()
+    message = message_deliver(message=send(alpha))
+
+    assert retry_delays(message) == [90.0, 180.0, 360.0, 720.0]  # base × 2^n, n = 0 … 3
+    assert message.status == Status.OUTBOUND_FAILED and message.attempts == 5
+    texts = [event.text for event in message.events.all()]
+    assert any("Attempt 4 of 5 failed" in t and "Next attempt in 720 seconds" in t for t in texts)
 
 
 def test_partner_answering_500_is_retried_with_the_same_message_id_then_29(alpha, partner_server):
@@ -122,6 +145,60 @@ def test_a_good_mdn_completes_the_message(alpha, partner_server):
     assert [e.status for e in message.events.all()] == [21, 22, 23, 24, 25, 26]
 
 
+def beta_mdn_with_mic(mic_of) -> Callable:
+    """Beta's signed MDN whose Received-Content-MIC is mic_of(the parsed message)."""
+
+    def answer(headers, body):
+        key, certificate = identity("beta")
+        keys = as2.ReceiverKeys(key, certificate, (identity("alpha")[1],))
+        parsed = as2.parse_message(headers, body, keys=keys)
+        altered = dataclasses.replace(parsed, mic=mic_of(parsed))
+        mdn = as2.build_mdn(original=altered, signer=as2.Signer(key, certificate))
+        return 200, dict(mdn.headers), mdn.body
+
+    return answer
+
+
+def b64(digest: bytes) -> str:
+    return base64.b64encode(digest).decode()
+
+
+def test_a_signed_mdn_with_another_mic_fails_29_mismatched_showing_both(
+    alpha, partner_server, client_a
+):
+    """The partner opened a different message than we sent: its MIC is the SHA-256 of other
+    bytes (computed here with hashlib), in a valid MDN signed by the right certificate."""
+    theirs = f"{b64(hashlib.sha256(b'ISA*00~ as the partner got it').digest())}, sha-256"
+    alpha.as2_url = partner_server(beta_mdn_with_mic(lambda parsed: theirs)).url
+    alpha.save()
+    message = message_deliver(message=send(alpha))
+
+    assert message.status == Status.OUTBOUND_FAILED
+    assert message.mdn_mic_check == MicCheck.MISMATCHED
+    assert message.mdn_signed and message.details["mdn_signer"]["subject"] == "CN=beta"
+    ours = message.mic
+    assert ours.endswith(", sha-256") and ours != theirs
+    assert (message.details["our_mic"], message.details["their_mic"]) == (ours, theirs)
+    assert ours in message.error and theirs in message.error and "differs" in message.error
+    assert due_work_run() == 0  # a failed MDN is not retried
+    page = client_a.get(f"/tracklog/{message.pk}/").content.decode()
+    assert ours in page and theirs in page
+    assert '<span class="mic mic-mismatched">mismatched</span>' in page
+
+
+def test_an_mdn_with_its_mic_in_another_digest_fails_saying_so(alpha, partner_server):
+    """We asked for sha-256; the partner answered a SHA-1 MIC (of the right bytes or not, it
+    cannot prove the message arrived intact)."""
+    theirs = f"{b64(hashlib.sha1(b'ISA*00~').digest())}, sha1"  # noqa: S324 (what the peer sends)
+    alpha.as2_url = partner_server(beta_mdn_with_mic(lambda parsed: theirs)).url
+    alpha.save()
+    message = message_deliver(message=send(alpha))
+    assert message.status == Status.OUTBOUND_FAILED
+    assert message.mdn_mic_check == MicCheck.NOT_CHECKED
+    assert "another digest" in message.error and theirs in message.error
+    assert message.details["their_mic"] == theirs
+
+
 def test_an_unsigned_mdn_where_signed_ones_are_asked_for_fails(alpha, partner_server):
     def unsigned(headers, body):
         key, certificate = identity("beta")
@@ -184,6 +261,38 @@ def test_url_guard_connects_to_the_checked_address(settings):
     assert (checked.address, checked.port, checked.path) == ("8.8.8.8", 4080, "/as2?x=1")
 
 
+def test_a_dns_answer_that_changes_after_the_check_does_not_move_the_connection(
+    messaging_settings, partner_server, monkeypatch
+):
+    """DNS rebinding: partner.example resolves to the partner's server when the URL is checked,
+    then to another server of this machine. The request must reach the checked address (with
+    the URL's Host header), never the one a second lookup gives."""
+    partner = partner_server(lambda headers, body: (200, {}, b"partner"))
+    port = partner.server.server_port
+    internal = partner_server(
+        lambda headers, body: (200, {}, b"internal"), host="127.0.0.2", port=port
+    )
+    real_getaddrinfo = socket.getaddrinfo
+    answers = iter(["127.0.0.1"])  # the first answer; every later one is the rebound address
+    lookups = []
+
+    def rebinding_resolver(host, port, *args, **kwargs):
+        if host != "partner.example":
+            return real_getaddrinfo(host, port, *args, **kwargs)
+        address = next(answers, "127.0.0.2")
+        lookups.append(address)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding_resolver)
+    answer = partner_post(url=f"http://partner.example:{port}/as2", headers={}, body=b"x")
+
+    assert answer.body == b"partner"
+    assert internal.requests == []
+    ((headers, _),) = partner.requests
+    assert headers["Host"] == f"partner.example:{port}"
+    assert lookups[0] == "127.0.0.1"  # what the check saw
+
+
 # --- refusals at queue time ----------------------------------------------------------------------
 
 
@@ -220,9 +329,9 @@ def test_this_servers_own_endpoint_is_allowed_for_the_demo_and_nothing_else_loca
 
 
 @pytest.fixture
-def tls_partner(tmp_path, monkeypatch):
-    """An HTTPS server on 127.0.0.1 whose certificate names "localhost", trusted through
-    SSL_CERT_FILE (how OpenSSL finds the default trust store)."""
+def tls_servers(tmp_path, monkeypatch):
+    """Start HTTPS servers whose certificate names "localhost" (and 127.0.0.2), trusted through
+    SSL_CERT_FILE (how OpenSSL finds the default trust store): start(host, port, answer)."""
     import datetime
     import ipaddress
     import ssl
@@ -263,30 +372,42 @@ def tls_partner(tmp_path, monkeypatch):
             serialization.NoEncryption(),
         )
     )
-    seen = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802
-            self.rfile.read(int(self.headers["Content-Length"]))
-            seen.append(self.headers["Host"])
-            self.send_response(200)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"ok")
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "cert.pem"))
-    yield server.server_port, seen
-    server.shutdown()
-    server.server_close()
+    servers = []
+
+    def start(host: str = "127.0.0.1", port: int = 0, answer: bytes = b"ok"):
+        seen = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                self.rfile.read(int(self.headers["Content-Length"]))
+                seen.append(self.headers["Host"])
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *args):
+                pass
+
+        server = ThreadingHTTPServer((host, port), Handler)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return server.server_port, seen
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def tls_partner(tls_servers):
+    """An HTTPS partner on 127.0.0.1: (port, the Host headers it received)."""
+    return tls_servers()
 
 
 def test_https_partner_is_reached_at_the_checked_address_under_its_own_name(
@@ -317,3 +438,27 @@ def test_an_async_mdn_url_only_this_machine_can_reach_is_pointed_out(
     assert warning and "SAS2_SELF_URL" in warning
     alpha.as2_url = partner.url  # a lab partner on this machine: nothing to point out
     assert _async_mdn_url_warning(message, alpha) is None
+
+
+def test_https_after_a_dns_answer_changes_the_connection_stays_on_the_checked_address(
+    tls_servers, messaging_settings, monkeypatch
+):
+    """Rebinding over HTTPS: "localhost" resolves to 127.0.0.1 for the check, then to 127.0.0.2,
+    another server whose certificate is valid for the name too. The checked one must answer."""
+    from tracklog.transport import partner_post
+
+    port, seen = tls_servers("127.0.0.1", 0, b"partner")
+    _, seen_internal = tls_servers("127.0.0.2", port, b"internal")
+    real_getaddrinfo = socket.getaddrinfo
+    answers = iter(["127.0.0.1"])
+
+    def rebinding_resolver(host, port, *args, **kwargs):
+        if host != "localhost":
+            return real_getaddrinfo(host, port, *args, **kwargs)
+        address = next(answers, "127.0.0.2")
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding_resolver)
+    answer = partner_post(url=f"https://localhost:{port}/as2", headers={}, body=b"x")
+    assert answer.body == b"partner"
+    assert seen == [f"localhost:{port}"] and seen_internal == []

@@ -1,7 +1,7 @@
 """The TrackLog list and detail pages, as a user uses them (rows made directly)."""
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -32,14 +32,18 @@ def test_list_shows_every_column_and_the_status_word_beside_its_colour(client_a,
         message_id="<order-1@mycompany>",
         filename="order-1.edi",
         size=2048,
+        created=datetime(2025, 3, 4, 5, 6, 7, tzinfo=UTC),
     )
     message_make(partnership.tenant, partnership, status=Status.OUTBOUND_FAILED, error="Refused.")
     message_make(partnership.tenant, partnership, status=Status.SENT)
     page = client_a.get("/tracklog/").content.decode()
-    for heading in ("Message ID", "Direction", "From", "To", "Status", "File name", "Size"):
+    headings = ("Message ID", "Direction", "From", "To", "Status", "File name", "Size")
+    for heading in (*headings, "Created", "Updated"):
         assert f"<th>{heading}</th>" in page
     assert "&lt;order-1@mycompany&gt;" in page and "order-1.edi" in page and "2.0\xa0KB" in page
     assert ">mycompany<" in page and ">amazon<" in page and "Outbound" in page
+    created = '<time datetime="2025-03-04T05:06:07+00:00">2025-03-04<br>05:06:07</time>'
+    assert page.count(created) == 2  # created and updated (the factory sets both)
     # Colour is a class; the group is also written out, so colour is never the only signal.
     assert re.search(
         r'status-successful[^>]*><span class="code">26</span> MDN Saved<span class="group"> · Successful',

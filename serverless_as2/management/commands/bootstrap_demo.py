@@ -3,6 +3,7 @@ shows a full send → receive → MDN cycle in the TrackLog (used by `make run`)
 
 import secrets
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
@@ -29,7 +30,7 @@ class Command(BaseCommand):
         tenant = tenant_create(name="Demo", email=DEMO_EMAIL, password=password)
         self.stdout.write(
             self.style.SUCCESS(
-                f"Created demo tenant. Log in at http://127.0.0.1:8000/ with\n"
+                f"Created demo tenant. Log in at {settings.SELF_BASE_URL}/ with\n"
                 f"  e-mail:   {DEMO_EMAIL}\n  password: {password}"
             )
         )
