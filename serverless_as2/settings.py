@@ -282,6 +282,7 @@ REQUEST_BODY_LIMITS: dict[str, int | None] = {
 # Outbound: how many attempts in all, and the first retry's delay (doubled at each retry).
 SEND_ATTEMPTS = env_int("SAS2_SEND_ATTEMPTS", 5)
 SEND_RETRY_BASE_SECONDS = env_float("SAS2_SEND_RETRY_BASE_SECONDS", 60.0)
+SEND_RETRY_MAX_SECONDS = env_float("SAS2_SEND_RETRY_MAX_SECONDS", 3600.0)
 # Seconds to wait for a partner to connect and to answer (a sync MDN can take a while).
 SEND_CONNECT_TIMEOUT_SECONDS = env_float("SAS2_SEND_CONNECT_TIMEOUT_SECONDS", 10.0)
 SEND_TIMEOUT_SECONDS = env_float("SAS2_SEND_TIMEOUT_SECONDS", 120.0)

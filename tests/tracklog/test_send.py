@@ -66,6 +66,18 @@ def test_retries_back_off_exponentially_from_the_configured_base(alpha, messagin
     assert any("Attempt 4 of 5 failed" in t and "Next attempt in 720 seconds" in t for t in texts)
 
 
+def test_retry_delays_stop_growing_at_the_configured_maximum(alpha, messaging_settings):
+    messaging_settings.SEND_RETRY_BASE_SECONDS = 90.0
+    messaging_settings.SEND_RETRY_MAX_SECONDS = 300.0
+    messaging_settings.SEND_ATTEMPTS = 6
+    alpha.as2_url = f"http://127.0.0.1:{free_port()}/as2"
+    alpha.save()
+    message = message_deliver(message=send(alpha))
+
+    assert retry_delays(message) == [90.0, 180.0, 300.0, 300.0, 300.0]
+    assert message.status == Status.OUTBOUND_FAILED and message.attempts == 6
+
+
 def test_partner_answering_500_is_retried_with_the_same_message_id_then_29(alpha, partner_server):
     partner = partner_server(lambda headers, body: (500, {}, b"Internal error\nline two\n"))
     alpha.as2_url = partner.url

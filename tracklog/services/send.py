@@ -314,7 +314,7 @@ def _attempt_failed(
     attempts.append({"at": now.isoformat(), "error": error, "http_status": http_status})
     message.details = {**message.details, "attempts": attempts}
     if retry and message.attempts < settings.SEND_ATTEMPTS:
-        delay = settings.SEND_RETRY_BASE_SECONDS * 2 ** (message.attempts - 1)
+        delay = retry_delay(message.attempts)
         message.next_attempt_at = now + timedelta(seconds=delay)
         message.status = max(message.status, Status.ORIGINAL_SAVED)
         if message.status not in SENDABLE:
@@ -333,6 +333,13 @@ def _attempt_failed(
     else:
         message.error = error
     steps.add(Status.OUTBOUND_FAILED, message.error)
+
+
+def retry_delay(attempts: int) -> float:
+    """Seconds to wait after failed attempt number `attempts`: the base, doubled at each further
+    attempt, never more than SEND_RETRY_MAX_SECONDS (20 attempts would otherwise wait months)."""
+    delay = settings.SEND_RETRY_BASE_SECONDS * 2 ** min(attempts - 1, 64)
+    return min(delay, settings.SEND_RETRY_MAX_SECONDS)
 
 
 def _enqueue_retry(message: Message, delay: float) -> None:
@@ -476,7 +483,7 @@ def mdn_deliver(*, message: Message) -> Message:
         ]
         message.details = {**message.details, "attempts": attempts}
         if retry and message.attempts < settings.SEND_ATTEMPTS:
-            delay = settings.SEND_RETRY_BASE_SECONDS * 2 ** (message.attempts - 1)
+            delay = retry_delay(message.attempts)
             message.next_attempt_at = now + timedelta(seconds=delay)
             steps.add(
                 final_status,
