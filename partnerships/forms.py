@@ -4,6 +4,8 @@ A partnership's rules are `partnerships.services.partnership_validate`, which th
 `clean()` runs for this form as for the admin's; the form only offers the tenant's own rows.
 """
 
+import copy
+
 from django import forms
 from django.core import signing
 from django.db.models import Model
@@ -38,6 +40,10 @@ class TenantForm(forms.ModelForm):
     as2_id_field = ""
 
     def __init__(self, *args, tenant: Tenant, **kwargs):
+        # Validation writes the posted values into the instance: edit a copy, so the page can
+        # still show the record as it is stored (its title, breadcrumb, related rows).
+        if kwargs.get("instance") is not None:
+            kwargs["instance"] = copy.copy(kwargs["instance"])
         super().__init__(*args, **kwargs)
         self.tenant = tenant
         self.instance.tenant = tenant

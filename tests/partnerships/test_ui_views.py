@@ -109,6 +109,43 @@ def test_an_altered_version_is_a_conflict_that_names_no_field(client_a, tenant_a
     assert As2Instance.objects.get().my_name == "mycompany"
 
 
+def shown_record(page: str) -> dict[str, str]:
+    """Where a page names its record: the title, the h1, the breadcrumb's last step."""
+    return {
+        "title": re.search(r"<title>(.*?)</title>", page, re.S).group(1),
+        "h1": re.search(r'<span class="record">(.*?)</span>', page).group(1),
+        "crumb": re.search(r'<span class="here">(.*?)</span>', page).group(1),
+    }
+
+
+def test_after_the_rename_warning_the_page_names_the_record_as_stored(client_a, tenant_a):
+    from tests.certificates.factories import certificate_for
+
+    partnership = make_partnership(tenant_a)
+    certificate_for(partnership)
+    url = f"/instances/{partnership.instance.pk}/"
+    form = {**shown_form(client_a, url), "my_as2_id": "mycompany-prod", "my_name": "Prod"}
+    page = client_a.post(url, form).content.decode()
+    assert 'name="confirm_rename"' in page
+    shown = shown_record(page)
+    assert "mycompany" in shown["title"] and "mycompany-prod" not in shown["title"]
+    assert shown["h1"] == shown["crumb"] == "mycompany"
+    related = re.search(r"<h2>Related Partnership</h2>.*?</table>", page, re.S).group(0)
+    assert ">mycompany</a></td><td>mycompany</td>" in related and "Prod" not in related
+    assert 'name="my_as2_id" value="mycompany-prod"' in page  # the form keeps the new name
+
+
+def test_after_a_validation_error_the_page_names_the_record_as_stored(client_a, tenant_a):
+    partner = make_partner(tenant_a)
+    url = f"/partners/{partner.pk}/"
+    form = {**shown_form(client_a, url), "partner_as2_id": "amazon-eu", "partner_email": "no"}
+    page = client_a.post(url, form).content.decode()
+    assert "Enter a valid email address." in page
+    shown = shown_record(page)
+    assert "amazon" in shown["title"] and "amazon-eu" not in shown["title"]
+    assert shown["h1"] == shown["crumb"] == "amazon"
+
+
 def test_renaming_an_instance_with_certificates_asks_first_and_says_what_stays(client_a, tenant_a):
     from tests.certificates.factories import certificate_for
 
