@@ -202,7 +202,11 @@ class PartnerForm(IdentityForm):
         return cleaned
 
 
+# What we add to the product's settings, in capitalised plain words (Send File's "Content
+# type" too): beside the product's own field names, which keep their spelling.
 PLAIN_LABELS = {
+    "key_transport": "Key transport",
+    "signature_padding": "Signature padding",
     "compress": "Compression",
     "mdn_mode": "MDN mode",
     "mdn_sign": "MDN signing",
