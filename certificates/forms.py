@@ -254,7 +254,7 @@ class PartnerCertificateForm(RefusalsForm):
     """Upload a new partner certificate (rotation)."""
 
     partner_certificate = _upload_field(
-        "New partner certificate",
+        "Partner certificate",  # as on Create Cert; the heading above it says "new"
         CERTIFICATE_ACCEPT,
         "Replaces the partner's public certificate; your key and certificate stay the same.",
     )

@@ -1,24 +1,37 @@
 """Files chosen on a form that failed, held for the retry so the user need not choose them again.
 
 A browser never re-fills a file input, so after an error the page would silently drop the
-files. The view keeps each upload in the user's session under a random, short-lived token,
-and the next post of the form (with the token, without a new file) gets it back. Only the
-user's own session can hold or take a file; a token is single-use and lasts HOLD_SECONDS.
-Passwords are never held (they are never sent back to the page either).
+files. The view keeps each field's uploads in the user's session under a random, short-lived
+token, and the next post of the form (with the token, without new files) gets them back. Only
+the user's own session can hold or take a file; a token is single-use and lasts HOLD_SECONDS.
+A file over MAX_UPLOAD_BYTES, or beyond HOLD_MAX_BYTES in all, is not held (the session is
+read on every request): the page names it, to be chosen again. Passwords are never held (they
+are never sent back to the page either).
 """
 
 import base64
 import secrets
 import time
+from dataclasses import dataclass
 
+from django import forms
 from django.contrib.sessions.backends.base import SessionBase
-from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils.datastructures import MultiValueDict
 
 from certificates.rules import MAX_UPLOAD_BYTES
 
 HOLD_SECONDS = 30 * 60
+HOLD_MAX_BYTES = 2 * MAX_UPLOAD_BYTES  # all of a session's held files together
 _SESSION_KEY = "held_uploads"
+
+
+@dataclass(frozen=True)
+class HeldUploads:
+    """What a failed form kept for its retry."""
+
+    tokens: dict[str, str]  # field -> token, for the page's hidden held_<field> inputs
+    dropped: tuple[str, ...]  # names of the files too large to keep: to be chosen again
 
 
 def _held(session: SessionBase) -> dict:
@@ -27,10 +40,14 @@ def _held(session: SessionBase) -> dict:
     return held
 
 
+def _held_bytes(held: dict) -> int:
+    return sum(len(f["content"]) for entry in held.values() for f in entry.get("files", [entry]))
+
+
 def uploads_restore(
     *, session: SessionBase, data: MultiValueDict, files: MultiValueDict, fields: tuple[str, ...]
 ) -> MultiValueDict:
-    """The posted files, with a held file put back for each field posted without a new one."""
+    """The posted files, with the held files put back for each field posted without new ones."""
     held = _held(session)
     restored = files.copy()
     for name in fields:
@@ -38,33 +55,46 @@ def uploads_restore(
         entry = held.pop(token, None)
         if entry is None or entry["field"] != name or name in files:
             continue
-        restored[name] = SimpleUploadedFile(
-            entry["name"], base64.b64decode(entry["content"]), entry["content_type"]
+        restored.setlist(
+            name,
+            [
+                SimpleUploadedFile(f["name"], base64.b64decode(f["content"]), f["content_type"])
+                for f in entry.get("files", [entry])  # an entry held before lists: one file
+            ],
         )
     session[_SESSION_KEY] = held
     return restored
 
 
 def uploads_hold(
-    *, session: SessionBase, files: MultiValueDict, fields: tuple[str, ...]
-) -> dict[str, tuple[str, str]]:
-    """Hold the form's files for a retry: field -> (token, file name)."""
+    *, session: SessionBase, form: forms.Form, files: MultiValueDict, fields: tuple[str, ...]
+) -> HeldUploads:
+    """Hold a failed form's files for the retry, and mark each field with the names kept."""
     held = _held(session)
-    kept: dict[str, tuple[str, str]] = {}
+    budget = HOLD_MAX_BYTES - _held_bytes(held)
+    tokens: dict[str, str] = {}
+    dropped: list[str] = []
     for name in fields:
-        upload: UploadedFile | None = files.get(name)
-        if upload is None or upload.size > MAX_UPLOAD_BYTES:
-            continue
-        upload.seek(0)
-        token = secrets.token_urlsafe(24)
-        held[token] = {
-            "field": name,
-            "name": upload.name or name,
-            "content_type": upload.content_type or "application/octet-stream",
-            "content": base64.b64encode(upload.read()).decode(),
-            "until": time.time() + HOLD_SECONDS,
-        }
-        upload.seek(0)
-        kept[name] = (token, upload.name or name)
+        kept = []
+        for upload in files.getlist(name):
+            filename = upload.name or name
+            encoded_size = (upload.size + 2) // 3 * 4
+            if upload.size > MAX_UPLOAD_BYTES or encoded_size > budget:
+                dropped.append(filename)
+                continue
+            upload.seek(0)
+            kept.append(
+                {
+                    "name": filename,
+                    "content_type": upload.content_type or "application/octet-stream",
+                    "content": base64.b64encode(upload.read()).decode(),
+                }
+            )
+            upload.seek(0)
+            budget -= encoded_size
+        if kept:
+            tokens[name] = secrets.token_urlsafe(24)
+            held[tokens[name]] = {"field": name, "files": kept, "until": time.time() + HOLD_SECONDS}
+            form.fields[name].kept = ", ".join(f["name"] for f in kept)
     session[_SESSION_KEY] = held
-    return kept
+    return HeldUploads(tokens=tokens, dropped=tuple(dropped))

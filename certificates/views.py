@@ -72,6 +72,7 @@ def _create_initial(request: HttpRequest, tenant: Tenant) -> dict:
 
 # The files a failed Create Cert keeps for the retry (a browser cannot re-fill a file input).
 HELD_FIELDS = ("keystore_file", "partner_certificate")
+ROTATION_FIELDS = ("partner_certificate",)
 
 
 @login_required
@@ -117,12 +118,11 @@ def certificate_create(request: HttpRequest) -> HttpResponse:
             return redirect("certificates:certificate_list")
     kept = {}
     if request.method == "POST":
-        kept = uploads_hold(session=request.session, files=files, fields=HELD_FIELDS)
-        for name, (_token, filename) in kept.items():
-            form.fields[name].kept = filename
+        held = uploads_hold(session=request.session, form=form, files=files, fields=HELD_FIELDS)
+        kept = held.tokens
     context = {
         "form": form,
-        "kept": {name: token for name, (token, _filename) in kept.items()},
+        "kept": kept,
         "instance_data": {
             i.pk: {"name": i.my_name, "alias": i.my_as2_alias, "email": i.my_email}
             for i in instance_list(tenant=tenant)
@@ -165,7 +165,13 @@ def keystore_aliases(request: HttpRequest) -> JsonResponse:
 def certificate_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """The certificate's details; POST uploads a new partner certificate (rotation)."""
     certificate = _certificate(request, pk)
-    form = PartnerCertificateForm(request.POST or None, request.FILES or None)
+    files = request.FILES
+    if request.method == "POST":
+        # A file chosen on a failed try (a weak key to accept, say) comes back for the retry.
+        files = uploads_restore(
+            session=request.session, data=request.POST, files=files, fields=ROTATION_FIELDS
+        )
+    form = PartnerCertificateForm(request.POST or None, files or None)
     if request.method == "POST" and form.is_valid():
         try:
             services.partner_certificate_rotate(
@@ -181,11 +187,15 @@ def certificate_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 "Uploaded the new partner certificate; your key and certificate stay the same.",
             )
             return redirect("certificates:certificate_edit", pk=certificate.pk)
+    held = None
+    if request.method == "POST":
+        held = uploads_hold(session=request.session, form=form, files=files, fields=ROTATION_FIELDS)
     history = list(selectors.partner_certificate_history(certificate=certificate))
     current = history[0] if history and history[0].in_use_until is None else None
     context = {
         "certificate": certificate,
         "form": form,
+        "held": held,
         "mine": selectors.certificate_info_of_pem(certificate.my_cert_pem),
         "current": current,
         "current_info": selectors.certificate_info_of_pem(current.pem) if current else None,

@@ -4,41 +4,46 @@ A partnership's rules are `partnerships.services.partnership_validate`, which th
 `clean()` runs for this form as for the admin's; the form only offers the tenant's own rows.
 """
 
-import hashlib
-import json
+import copy
 
 from django import forms
+from django.core import signing
 from django.db.models import Model
 
 from partnerships.models import As2Instance, Partner, Partnership
 from partnerships.services import PartnershipSettings, partnership_create, partnership_update
 from serverless_as2.models import Tenant
 
+_OPENED_SALT = "partnerships.forms.opened"
 
-def row_version(row: Model) -> str:
-    """A fingerprint of a saved row's values: it changes whenever anyone saves a change."""
-    values = {f.attname: f.value_to_string(row) for f in row._meta.concrete_fields}
-    return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:32]
+
+def row_values(row: Model, names: list[str]) -> dict[str, object]:
+    """A saved row's values of the fields `names`, as stored (a related row by its pk)."""
+    return {name: row._meta.get_field(name).value_from_object(row) for name in names}
 
 
 CONFLICT = (
     "Someone saved this record after you opened it (in another tab, or a colleague). "
-    "Nothing was saved. {changes}Save again to replace their version with yours, or reload "
-    "the page to start from theirs."
+    "Nothing was saved. {changes}Your own changes are still in the form below: Save again to "
+    "replace their version with yours, or reload the page to start from theirs."
 )
 
 
 class TenantForm(forms.ModelForm):
     """A model form that knows the tenant its row belongs to.
 
-    Two tabs saving the same record: the form carries the row's version from when the page
-    was opened, and a save over a newer version is refused, saying what the other save
-    changed, instead of silently undoing it.
+    Two tabs saving the same record: the form carries, signed, the values the page was opened
+    with, and a save over a newer version is refused, naming the fields saved since (not the
+    user's own edits), instead of silently undoing it.
     """
 
     as2_id_field = ""
 
     def __init__(self, *args, tenant: Tenant, **kwargs):
+        # Validation writes the posted values into the instance: edit a copy, so the page can
+        # still show the record as it is stored (its title, breadcrumb, related rows).
+        if kwargs.get("instance") is not None:
+            kwargs["instance"] = copy.copy(kwargs["instance"])
         super().__init__(*args, **kwargs)
         self.tenant = tenant
         self.instance.tenant = tenant
@@ -50,32 +55,40 @@ class TenantForm(forms.ModelForm):
             self.fields[self.as2_id_field].strip = False
         if self.instance.pk:
             self.fields["row_version"] = forms.CharField(
-                widget=forms.HiddenInput, required=False, initial=row_version(self.instance)
+                widget=forms.HiddenInput, required=False, initial=self._opened(self.instance)
             )
+
+    def _compared(self) -> list[str]:
+        return [name for name in self._meta.fields if name in self.fields]
+
+    def _opened(self, row: Model) -> str:
+        """The row's values as this page shows them, signed: the version the page opened."""
+        return signing.dumps(row_values(row, self._compared()), salt=_OPENED_SALT)
 
     def _check_version(self) -> None:
         """Refuse to save over a change saved since the page was opened."""
         if not self.instance.pk or not self.is_bound:
             return
         current = self._meta.model.objects.filter(pk=self.instance.pk).first()
-        if current is None:
-            return
-        now = row_version(current)
         sent = self.data.get(self.add_prefix("row_version"))
-        if not sent or sent == now:  # a post without a version (a script) is not checked
+        if current is None or not sent:  # a post without a version (a script) is not checked
+            return
+        now = row_values(current, self._compared())
+        try:
+            opened = signing.loads(sent, salt=_OPENED_SALT)
+        except signing.BadSignature:
+            opened = None  # a page from before this check, or an altered one: say only "saved"
+        if opened == now:
             return
         changed = [
-            f"{self.fields[name].label} is now “{getattr(current, name)}”"
-            for name in self._meta.fields
-            if name in self.fields
-            and not self.fields[name].disabled
-            and name in self.cleaned_data
-            and _plain(getattr(current, name)) != _plain(self.cleaned_data[name])
+            f"{self.fields[name].label} is now “{_shown(current, name)}”"
+            for name in now
+            if opened is not None and opened.get(name) != now[name]
         ]
-        changes = f"Their version differs from yours: {'; '.join(changed)}. " if changed else ""
+        changes = f"Since you opened it, they changed: {'; '.join(changed)}. " if changed else ""
         # The next Save is a deliberate overwrite: it carries the version just shown.
         self.data = self.data.copy()
-        self.data[self.add_prefix("row_version")] = now
+        self.data[self.add_prefix("row_version")] = self._opened(current)
         raise forms.ValidationError(CONFLICT.format(changes=changes), code="conflict")
 
     def clean(self):
@@ -189,7 +202,11 @@ class PartnerForm(IdentityForm):
         return cleaned
 
 
+# What we add to the product's settings, in capitalised plain words (Send File's "Content
+# type" too): beside the product's own field names, which keep their spelling.
 PLAIN_LABELS = {
+    "key_transport": "Key transport",
+    "signature_padding": "Signature padding",
     "compress": "Compression",
     "mdn_mode": "MDN mode",
     "mdn_sign": "MDN signing",
@@ -259,6 +276,11 @@ class PartnershipForm(TenantForm):
         )
 
 
-def _plain(value: object) -> object:
-    """A value as compared for a conflict: a related row by its pk."""
-    return value.pk if isinstance(value, Model) else value
+def _shown(row: Model, name: str) -> object:
+    """A field's stored value as the form shows it: a choice by its label, a switch On/Off."""
+    value = getattr(row, name)
+    if isinstance(value, bool):
+        return "On" if value else "Off"
+    if row._meta.get_field(name).choices:
+        return getattr(row, f"get_{name}_display")()
+    return value

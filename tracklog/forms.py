@@ -141,7 +141,7 @@ class SendFileForm(forms.Form):
     )
     files = MultipleFileField(label="Files")
     content_type = forms.CharField(
-        label="content_type",
+        label="Content type",  # as on the PartnerShip form: we add it, the product has none
         required=False,
         max_length=100,
         help_text="Filled in from the partnership; change it for these files only.",

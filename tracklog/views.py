@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_safe
 
+from certificates.held_uploads import uploads_hold, uploads_restore
 from partnerships.models import Partnership
 from serverless_as2.pages import list_context, query_pk
 from serverless_as2.storage_keys import safe_segment
@@ -190,6 +191,10 @@ def file_link(request: HttpRequest, token: str) -> HttpResponse:
     return response
 
 
+# The field whose files a failed Send File keeps for the retry.
+SEND_FIELDS = ("files",)
+
+
 @login_required
 def send_file(request: HttpRequest) -> HttpResponse:
     tenant = request_tenant(request)
@@ -203,7 +208,13 @@ def send_file(request: HttpRequest) -> HttpResponse:
                 "content_type": partnership.content_type,
                 "subject": partnership.subject,
             }
-    form = SendFileForm(request.POST or None, request.FILES or None, initial=initial, tenant=tenant)
+    files = request.FILES
+    if request.method == "POST":
+        # Files chosen on a failed try come back, unless new files replace them.
+        files = uploads_restore(
+            session=request.session, data=request.POST, files=files, fields=SEND_FIELDS
+        )
+    form = SendFileForm(request.POST or None, files or None, initial=initial, tenant=tenant)
     if request.method == "POST" and form.is_valid():
         partnership = form.cleaned_data["partnership"]
         queued: list[Message] = []
@@ -231,11 +242,15 @@ def send_file(request: HttpRequest) -> HttpResponse:
                 messages.error(request, " ".join(form.non_field_errors()))
             query = "&".join(f"id={message.pk}" for message in queued)
             return redirect(f"{reverse('tracklog:message_list')}?{query}")
+    held = None
+    if request.method == "POST":
+        held = uploads_hold(session=request.session, form=form, files=files, fields=SEND_FIELDS)
     return render(
         request,
         "tracklog/send_file.html",
         {
             "form": form,
+            "held": held,
             "partnership_data": {
                 p.pk: {"content_type": p.content_type, "subject": p.subject}
                 for p in sendable_partnerships(tenant=tenant)

@@ -107,7 +107,7 @@ def test_send_file_reaches_26_and_its_edi_link_opens_without_login(
     log_in(page, "a@example.com", TENANT_PASSWORD)
     page.get_by_role("link", name="Send File", exact=True).click()
     page.get_by_label("PartnerShip").select_option(label="alpha → beta")
-    expect(page.get_by_label("content_type")).to_have_value(loopback.content_type)
+    expect(page.get_by_label("Content type")).to_have_value(loopback.content_type)
     page.get_by_label("subject").fill("Orders $filename$")
     page.get_by_label("Files").set_input_files([tmp_path / name for name in files])
     page.get_by_role("button", name="Send").click()

@@ -193,6 +193,9 @@ def test_a_second_tab_saving_the_same_record_sees_the_conflict(ui_page, db):
     ui_page.get_by_role("button", name="Save").click()
     alert = ui_page.get_by_role("alert").filter(has_text="Someone saved this record")
     expect(alert).to_contain_text("my_name is now “Renamed in tab two”")
+    expect(alert).not_to_contain_text("my_email")  # this tab's own edit is not theirs
+    expect(alert).to_contain_text("Your own changes are still in the form below")
+    expect(ui_page.get_by_label("my_email")).to_have_value("ops@mycompany.example")
     assert As2Instance.objects.get().my_email == "edi@mycompany.example"  # nothing saved
     assert_accessible(ui_page)
     screenshot(ui_page, "conflict")

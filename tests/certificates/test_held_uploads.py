@@ -1,12 +1,14 @@
-"""A failed Create Cert keeps the chosen files for the retry, in the user's own session only."""
+"""A failed Create Cert or rotation keeps the chosen files for the retry, in the user's own
+session only and for a short while."""
 
 import re
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from certificates import held_uploads
 from certificates.models import Certificate
-from tests.certificates.factories import partner_pem
-from tests.conftest import logged_in_client
+from tests.certificates.factories import certificate_for, partner_pem, pem_of, rsa_key, self_signed
+from tests.conftest import logged_in_client, make_partnership
 
 PASSWORD = "Keystore-pw-42"
 
@@ -55,3 +57,57 @@ def test_another_session_cannot_take_a_held_file(client_a, tenant_a, partnership
     other = logged_in_client(tenant_a)  # same user, another browser: another session
     response = other.post("/certificates/new/", retry(partnership, page))
     assert response.status_code == 200 and not Certificate.objects.exists()
+
+
+def held_token(page: str, field: str) -> str:
+    return re.search(rf'name="held_{field}" value="([\w-]+)"', page).group(1)
+
+
+def current_partner_pem(certificate: Certificate) -> str:
+    return certificate.partner_certificates.get(in_use_until=None).pem.strip()
+
+
+def test_a_rotation_refused_for_a_weak_key_is_accepted_without_choosing_the_file_again(
+    client_a, partnership
+):
+    certificate = certificate_for(partnership)
+    weak = pem_of(self_signed(rsa_key(1024), "weak"))
+    url = f"/certificates/{certificate.pk}/"
+    page = client_a.post(url, {"partner_certificate": SimpleUploadedFile("weak.cer", weak)})
+    page = page.content.decode()
+    assert "1024-bit RSA key" in page and 'name="accept_weak_key"' in page
+    assert "Kept from your last try: weak.cer" in page
+    assert "you need not choose them again" in page
+
+    retry = {
+        "accept_weak_key": "on",
+        "held_partner_certificate": held_token(page, "partner_certificate"),
+    }
+    assert client_a.post(url, retry).status_code == 302
+    assert current_partner_pem(certificate) == weak.decode().strip()
+
+
+def test_another_tenant_or_an_expired_token_does_not_bring_a_rotation_file_back(
+    client_a, tenant_b, partnership, monkeypatch
+):
+    certificate = certificate_for(partnership)
+    before = current_partner_pem(certificate)
+    weak = pem_of(self_signed(rsa_key(1024), "weak"))
+    url = f"/certificates/{certificate.pk}/"
+    page = client_a.post(url, {"partner_certificate": SimpleUploadedFile("weak.cer", weak)})
+    retry = {
+        "accept_weak_key": "on",
+        "held_partner_certificate": held_token(page.content.decode(), "partner_certificate"),
+    }
+    other_tenant = make_partnership(tenant_b)
+    other_url = f"/certificates/{certificate_for(other_tenant).pk}/"
+    page = logged_in_client(tenant_b).post(other_url, retry).content.decode()
+    assert "This field is required." in page
+    assert other_tenant.certificate.partner_certificates.count() == 1
+
+    monkeypatch.setattr(held_uploads, "HOLD_SECONDS", -1)  # held already expired
+    page = client_a.post(url, {"partner_certificate": SimpleUploadedFile("weak.cer", weak)})
+    retry["held_partner_certificate"] = held_token(page.content.decode(), "partner_certificate")
+    page = client_a.post(url, retry).content.decode()
+    assert "This field is required." in page
+    assert current_partner_pem(certificate) == before

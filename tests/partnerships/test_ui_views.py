@@ -28,7 +28,7 @@ def test_a_save_over_a_newer_version_is_refused_and_says_what_changed(client_a, 
     assert "my_name is now “Renamed”" in page
     assert As2Instance.objects.get().my_email == "edi@mycompany.example"
     # The page now carries the newer version: saving again is a deliberate overwrite.
-    newer = re.search(r'name="row_version" value="(\w+)"', page).group(1)
+    newer = re.search(r'name="row_version" value="([^"]+)"', page).group(1)
     assert newer != first_tab["row_version"]
     again = {**first_tab, "my_email": "ops@mycompany.example", "row_version": newer}
     assert client_a.post(url, again).status_code == 302
@@ -39,7 +39,7 @@ def test_two_tabs_on_a_partnership_conflict_too(client_a, tenant_a):
     partnership = make_partnership(tenant_a)
     url = f"/partnerships/{partnership.pk}/"
     page = client_a.get(url).content.decode()
-    version = re.search(r'name="row_version" value="(\w+)"', page).group(1)
+    version = re.search(r'name="row_version" value="([^"]+)"', page).group(1)
     settings = {
         "as2_url": "https://amazon.example/as2",
         "encrypt": "aes256",
@@ -58,6 +58,92 @@ def test_two_tabs_on_a_partnership_conflict_too(client_a, tenant_a):
     response = client_a.post(url, {**settings, "encrypt": "aes128"})
     assert "Someone saved this record" in response.content.decode()
     assert Partnership.objects.get().encrypt == "aes256"
+
+
+def test_a_conflict_names_only_what_the_other_tab_changed_and_keeps_my_edit(client_a, tenant_a):
+    instance = make_instance(tenant_a, my_name="My Company")
+    url = f"/instances/{instance.pk}/"
+    first_tab, second_tab = shown_form(client_a, url), shown_form(client_a, url)
+    assert client_a.post(url, {**first_tab, "my_name": "Renamed"}).status_code == 302
+
+    page = client_a.post(url, {**second_tab, "my_email": "ops@mycompany.example"}).content.decode()
+    assert "Since you opened it, they changed: my_name is now “Renamed”. " in page
+    assert "my_email is now" not in page  # my own edit is not blamed on the other tab
+    assert "Your own changes are still in the form below" in page
+    assert 'name="my_email" value="ops@mycompany.example"' in page
+    assert As2Instance.objects.get().my_email == "edi@mycompany.example"
+
+
+def test_a_partnership_conflict_names_the_other_tabs_setting_by_its_shown_value(client_a, tenant_a):
+    partnership = make_partnership(tenant_a)
+    url = f"/partnerships/{partnership.pk}/"
+    page = client_a.get(url).content.decode()
+    version = re.search(r'name="row_version" value="([^"]+)"', page).group(1)
+    settings = {
+        "as2_url": partnership.as2_url,
+        "encrypt": "aes256",
+        "key_transport": "rsa",
+        "sign": "sha256",
+        "signature_padding": "pkcs1v15",
+        "compress": "none",
+        "subject": "AS2 message $message_id$",
+        "mdn_mode": "sync",
+        "mdn_sign": "sha256",
+        "content_transfer_encoding": "binary",
+        "content_type": "application/EDI-X12",
+        "row_version": version,
+    }
+    assert client_a.post(url, {**settings, "sign": "sha1"}).status_code == 302
+    page = client_a.post(url, {**settings, "encrypt": "aes128"}).content.decode()
+    assert "they changed: sign is now “sha1 (legacy)”. " in page
+    assert "encrypt is now" not in page
+    assert Partnership.objects.get().encrypt == "aes256"
+
+
+def test_an_altered_version_is_a_conflict_that_names_no_field(client_a, tenant_a):
+    instance = make_instance(tenant_a)
+    url = f"/instances/{instance.pk}/"
+    form = {**shown_form(client_a, url), "my_name": "Renamed", "row_version": "forged"}
+    page = client_a.post(url, form).content.decode()
+    assert "Someone saved this record" in page and "they changed" not in page
+    assert As2Instance.objects.get().my_name == "mycompany"
+
+
+def shown_record(page: str) -> dict[str, str]:
+    """Where a page names its record: the title, the h1, the breadcrumb's last step."""
+    return {
+        "title": re.search(r"<title>(.*?)</title>", page, re.S).group(1),
+        "h1": re.search(r'<span class="record">(.*?)</span>', page).group(1),
+        "crumb": re.search(r'<span class="here">(.*?)</span>', page).group(1),
+    }
+
+
+def test_after_the_rename_warning_the_page_names_the_record_as_stored(client_a, tenant_a):
+    from tests.certificates.factories import certificate_for
+
+    partnership = make_partnership(tenant_a)
+    certificate_for(partnership)
+    url = f"/instances/{partnership.instance.pk}/"
+    form = {**shown_form(client_a, url), "my_as2_id": "mycompany-prod", "my_name": "Prod"}
+    page = client_a.post(url, form).content.decode()
+    assert 'name="confirm_rename"' in page
+    shown = shown_record(page)
+    assert "mycompany" in shown["title"] and "mycompany-prod" not in shown["title"]
+    assert shown["h1"] == shown["crumb"] == "mycompany"
+    related = re.search(r"<h2>Related Partnership</h2>.*?</table>", page, re.S).group(0)
+    assert ">mycompany</a></td><td>mycompany</td>" in related and "Prod" not in related
+    assert 'name="my_as2_id" value="mycompany-prod"' in page  # the form keeps the new name
+
+
+def test_after_a_validation_error_the_page_names_the_record_as_stored(client_a, tenant_a):
+    partner = make_partner(tenant_a)
+    url = f"/partners/{partner.pk}/"
+    form = {**shown_form(client_a, url), "partner_as2_id": "amazon-eu", "partner_email": "no"}
+    page = client_a.post(url, form).content.decode()
+    assert "Enter a valid email address." in page
+    shown = shown_record(page)
+    assert "amazon" in shown["title"] and "amazon-eu" not in shown["title"]
+    assert shown["h1"] == shown["crumb"] == "amazon"
 
 
 def test_renaming_an_instance_with_certificates_asks_first_and_says_what_stays(client_a, tenant_a):

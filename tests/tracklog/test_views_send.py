@@ -6,7 +6,9 @@ from django.contrib.messages import get_messages
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from certificates import held_uploads
 from tests.conftest import logged_in_client, make_partnership
+from tests.tracklog.conftest import partnership_with_certificate
 from tracklog.models import Direction, Message, Status
 from tracklog.tasks import due_work_run
 
@@ -127,3 +129,58 @@ def test_the_detail_explains_a_signature_by_the_partners_previous_certificate(pa
     assert format(old.serial_number, "X") in signed_by
     assert old.fingerprint(hashes.SHA256()).hex(":").upper() in signed_by
     assert format(new.serial_number, "X") in expected
+
+
+FILES = {"one.edi": b"ISA*one~\n", "two.edi": b"ISA*two~\r\n\x00\xff"}
+
+
+def chosen_files() -> list[SimpleUploadedFile]:
+    return [SimpleUploadedFile(name, body) for name, body in FILES.items()]
+
+
+def held_files_token(page: str) -> str:
+    return re.search(r'name="held_files" value="([\w-]+)"', page).group(1)
+
+
+def test_send_file_after_an_error_keeps_the_files_for_the_retry(client_a, tenant_a):
+    partnership = partnership_with_certificate(tenant_a, "alpha", "beta", "https://b.example/as2")
+    form = {"partnership": partnership.pk, "content_type": "not a type", "files": chosen_files()}
+    page = client_a.post("/send/", form).content.decode()
+    assert "Write a content type like application/EDI-X12." in page
+    assert "Kept from your last try: one.edi, two.edi" in page
+    assert "you need not choose them again" in page and "Choose again" not in page
+
+    retry = {"partnership": partnership.pk, "held_files": held_files_token(page)}
+    assert client_a.post("/send/", retry).status_code == 302
+    sent = Message.objects.filter(tenant=tenant_a).order_by("pk")
+    assert [m.filename for m in sent] == list(FILES)
+    for message in sent:
+        with default_storage.open(message.payload_key) as stored:
+            assert stored.read() == FILES[message.filename]
+
+
+def test_send_file_says_which_files_were_too_large_to_keep(client_a, tenant_a):
+    big = SimpleUploadedFile("big.edi", b"I" * (held_uploads.MAX_UPLOAD_BYTES + 1))
+    form = {"content_type": "application/EDIFACT", "files": [big, *chosen_files()]}
+    page = client_a.post("/send/", form).content.decode()
+    assert "Choose the partnership to send through." in page
+    assert "Kept from your last try: one.edi, two.edi" in page
+    assert "Choose again: big.edi (too large to keep for a retry)." in page
+
+
+def test_send_file_refuses_another_tenants_or_an_expired_held_token(
+    client_a, tenant_a, tenant_b, monkeypatch
+):
+    mine = partnership_with_certificate(tenant_a, "alpha", "beta", "https://b.example/as2")
+    theirs = partnership_with_certificate(tenant_b, "beta", "alpha", "https://a.example/as2")
+    page = client_a.post("/send/", {"files": chosen_files()}).content.decode()
+    retry = {"partnership": theirs.pk, "held_files": held_files_token(page)}
+    page = logged_in_client(tenant_b).post("/send/", retry).content.decode()
+    assert "Choose at least one file to send." in page
+
+    monkeypatch.setattr(held_uploads, "HOLD_SECONDS", -1)  # held already expired
+    page = client_a.post("/send/", {"files": chosen_files()}).content.decode()
+    retry = {"partnership": mine.pk, "held_files": held_files_token(page)}
+    page = client_a.post("/send/", retry).content.decode()
+    assert "Choose at least one file to send." in page
+    assert not Message.objects.exists()
