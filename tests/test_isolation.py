@@ -7,9 +7,16 @@ makes test_every_url_with_arguments_is_covered fail, so isolation is checked for
 from collections.abc import Callable, Iterator
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.conftest import make_partnership
+from tests.tracklog.conftest import Partner, partnership_with_certificate
+from tracklog.links import FileKind
+from tracklog.models import Message
+from tracklog.selectors import sendable_partnerships
+from tracklog.tasks import due_work_run
 
 # URLs that are meant to be reached without a tenant's login: partners post AS2 to the
 # inbound endpoint; a file link's signature is its permission (tests/tracklog/test_links.py).
@@ -49,7 +56,12 @@ KWARGS: dict[str, Callable[[dict], dict]] = {
     "partnerships:partnership_delete": lambda rows: {"pk": rows["partnership"].pk},
     "tracklog:partnership_send_test": lambda rows: {"pk": rows["partnership"].pk},
     "tracklog:message_detail": lambda rows: {"pk": rows["message"].pk},
-    "tracklog:message_download": lambda rows: {"pk": rows["message"].pk, "kind": "edi"},
+}
+# url name -> every kwargs naming one of tenant A's rows (a URL with a choice of files)
+VARIANTS: dict[str, Callable[[dict], list[dict]]] = {
+    "tracklog:message_download": lambda rows: [
+        {"pk": rows["message"].pk, "kind": kind.value} for kind in FileKind
+    ],
 }
 
 
@@ -72,14 +84,17 @@ def urls_with_arguments() -> list[str]:
     )
 
 
-def kwargs_for(name: str, rows: dict) -> dict:
+def kwargs_for(name: str, rows: dict) -> list[dict]:
+    """Every set of kwargs for the URL that names tenant A's rows."""
     if name in ACCOUNT_KWARGS:
-        return ACCOUNT_KWARGS[name](rows)
+        return [ACCOUNT_KWARGS[name](rows)]
     if name in KWARGS:
-        return KWARGS[name](rows)
+        return [KWARGS[name](rows)]
+    if name in VARIANTS:
+        return VARIANTS[name](rows)
     # Every certificate URL names the certificate by its pk.
     if name.startswith("certificates:") and "certificate" in rows:
-        return {"pk": rows["certificate"].pk}
+        return [{"pk": rows["certificate"].pk}]
     raise KeyError(name)
 
 
@@ -99,11 +114,52 @@ def test_every_url_is_a_404_for_another_tenant(tenant_a, client_b, method):
     rows = tenant_a_rows(tenant_a)
     checked = []
     for name in urls_with_arguments():
-        url = reverse(name, kwargs=kwargs_for(name, rows))
-        response = getattr(client_b, method)(url)
-        assert response.status_code == 404, f"{method.upper()} {url} ({name})"
-        checked.append(name)
-    assert len(checked) >= len(KWARGS)
+        for kwargs in kwargs_for(name, rows):
+            url = reverse(name, kwargs=kwargs)
+            response = getattr(client_b, method)(url)
+            assert response.status_code == 404, f"{method.upper()} {url} ({name})"
+            checked.append(url)
+    assert len(checked) >= len(KWARGS) + len(FileKind)
+
+
+def test_every_file_of_a_message_is_served_to_its_tenant_and_a_404_to_another(
+    tenant_a, client_a, client_b
+):
+    """The download walk above proves isolation only if each file is there to be served."""
+    rows = tenant_a_rows(tenant_a)
+    stored = {FileKind.EDI: b"EDI", FileKind.MDN: b"MDN", FileKind.RAW: b"RAW"}
+    assert set(stored) == set(FileKind), "a new kind of file: store one in tenant_a_rows"
+    for kwargs in kwargs_for("tracklog:message_download", rows):
+        url = reverse("tracklog:message_download", kwargs=kwargs)
+        own = client_a.get(url)
+        assert own.status_code == 200, url
+        assert b"".join(own.streaming_content) == stored[FileKind(kwargs["kind"])]
+        assert client_b.get(url).status_code == 404, url
+
+
+def test_send_file_through_another_tenants_partnership_is_refused_and_sends_nothing(
+    tenant_a, tenant_b, client_b, settings
+):
+    """Tenant B posts Send File naming A's partnership (sendable: certificate, both sides on)."""
+    settings.ALLOW_PRIVATE_PARTNER_URLS = True
+    partner = Partner(lambda headers, body: (200, {}, b""))  # A's partner, listening
+    try:
+        theirs = partnership_with_certificate(tenant_a, "alpha", "beta", partner.url)
+        assert sendable_partnerships(tenant=tenant_a).filter(pk=theirs.pk).exists()
+
+        response = client_b.post(
+            "/send/",
+            {"partnership": theirs.pk, "files": [SimpleUploadedFile("po.edi", b"ISA*B~")]},
+        )
+        assert response.status_code == 200
+        page = response.content.decode()
+        assert "Choose one of your partnerships whose instance and partner are on." in page
+        assert "alpha" not in page and "beta" not in page  # nothing of A's partnership shown
+        assert not Message.objects.exists()
+        due_work_run()
+        assert partner.requests == []
+    finally:
+        partner.close()
 
 
 def test_lists_show_no_other_tenants_rows(tenant_a, client_b):
