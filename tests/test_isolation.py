@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from serverless_as2.models import User
 from tests.conftest import make_partnership
 from tests.tracklog.conftest import Partner, partnership_with_certificate
 from tracklog.links import FileKind
@@ -204,6 +205,44 @@ def test_the_admin_shows_a_tenant_user_no_row_of_any_tenant(tenant_a, client_b):
                 assert response.status_code in (302, 403, 404), f"{method.upper()} {url}"
                 if response.status_code == 302:
                     assert response["Location"].startswith("/admin/login/"), url
+                assert b"mycompany" not in response.content and b"amazon" not in response.content
+                checked += 1
+    assert checked >= 4 * len(admin.site._registry)
+
+
+def test_a_staff_flag_alone_opens_no_admin_page(tenant_a, tenant_b):
+    """The admin is the operators' (DESIGN.md: staff only), across tenants by design: what a
+    staff user may see there is its Django permissions, never the staff flag or a tenant. A
+    tenant's user made staff without permissions gets a 403 on every page, for every row."""
+    from django.contrib import admin
+
+    rows = tenant_a_rows(tenant_a)
+    rows["tenant"] = tenant_a
+    rows["user"] = User.objects.get(tenant=tenant_a)
+    staff = User.objects.get(tenant=tenant_b)
+    staff.is_staff = True
+    staff.save()
+    client = Client()
+    client.force_login(staff)
+    index = client.get("/admin/")
+    assert index.status_code == 200  # staff: the admin lets it in ...
+    assert b"have permission to view or edit anything" in index.content  # ... to nothing
+    checked = 0
+    for model in admin.site._registry:
+        opts = model._meta
+        base = f"/admin/{opts.app_label}/{opts.model_name}/"
+        row = next((r for r in rows.values() if isinstance(r, model)), None)
+        urls = [base, base + "add/"]
+        if row is not None:
+            urls += [
+                f"{base}{row.pk}/change/",
+                f"{base}{row.pk}/delete/",
+                f"{base}{row.pk}/history/",
+            ]
+        for url in urls:
+            for method in ("get", "post"):
+                response = getattr(client, method)(url)
+                assert response.status_code == 403, f"{method.upper()} {url}"
                 assert b"mycompany" not in response.content and b"amazon" not in response.content
                 checked += 1
     assert checked >= 4 * len(admin.site._registry)
