@@ -5,9 +5,10 @@ Run: .venv/bin/python bench/fuzz_inbound.py [--cases 20000] [--seed 1]
 A throwaway data folder (SQLite, local files) with the partnership beta ← alpha of
 bench/inbound.py; every case goes through serverless_as2.wsgi.application, the entry point
 gunicorn and Zappa call, in this process. Cases come from tests/tracklog/fuzz_cases.py: our
-messages (signed and encrypted, signed, plain, compressed, async MDN asked) and the real
-products' vectors, mutated (headers missing, repeated, huge, malformed; bodies truncated,
-bit-flipped, spliced, duplicated; MIME framing cut), raw garbage, multipart and compressed-data
+messages (signed and encrypted, signed, plain, compressed, async MDN asked), the real
+products' vectors and messages made by the openssl CLI, mutated (headers missing, repeated,
+huge, malformed; bodies truncated, bit-flipped, spliced, duplicated; MIME framing cut;
+Content-Length missing, larger, smaller, negative or not a number), raw garbage, multipart and compressed-data
 nested 100 deep, a 50 MB decompression bomb. Prints the answers by status, server errors (must
 be 0), the time per request (median, p99, max, and the slowest case) and the process's memory
 (peak, and the largest growth in one request), against the unmutated messages as the baseline.
@@ -80,7 +81,14 @@ def seeds() -> list[fuzz_cases.Seed]:
             **{"mdn": as2.MdnRequest(mode=as2.MdnMode.SYNC, signed=True), **variant},
         )
         built.append((dict(message.headers), message.body))
-    return built + fuzz_cases.vector_seeds("alpha", "beta")
+    made = fuzz_cases.openssl_seeds(
+        sender="alpha",
+        receiver="beta",
+        signer_key=alpha[0],
+        signer_certificate=alpha[1],
+        recipient_certificate=beta[1],
+    )
+    return built + fuzz_cases.vector_seeds("alpha", "beta") + made
 
 
 def percentile(values: list[float], fraction: float) -> float:

@@ -9,6 +9,7 @@ partners. The tenant, instance and partner of a saved partnership are read-only.
 import uuid
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db.models import ForeignKey
 from django.forms import ModelChoiceField
 from django.http import HttpRequest, HttpResponse
@@ -64,6 +65,10 @@ class PartnershipAdmin(TenantOwnedAdmin):
     def add_view(
         self, request: HttpRequest, form_url: str = "", extra_context: dict | None = None
     ) -> HttpResponse:
+        if not self.has_add_permission(request):
+            # Before the chooser: it lists every tenant, which only an operator who may add
+            # partnerships needs to see (a staff user without the permission gets a 403).
+            raise PermissionDenied
         if _chosen_tenant(request) is None:
             context = {
                 **self.admin_site.each_context(request),

@@ -7,9 +7,17 @@ makes test_every_url_with_arguments_is_covered fail, so isolation is checked for
 from collections.abc import Callable, Iterator
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from serverless_as2.models import User
 from tests.conftest import make_partnership
+from tests.tracklog.conftest import Partner, partnership_with_certificate
+from tracklog.links import FileKind
+from tracklog.models import Message
+from tracklog.selectors import sendable_partnerships
+from tracklog.tasks import due_work_run
 
 # URLs that are meant to be reached without a tenant's login: partners post AS2 to the
 # inbound endpoint; a file link's signature is its permission (tests/tracklog/test_links.py).
@@ -49,7 +57,12 @@ KWARGS: dict[str, Callable[[dict], dict]] = {
     "partnerships:partnership_delete": lambda rows: {"pk": rows["partnership"].pk},
     "tracklog:partnership_send_test": lambda rows: {"pk": rows["partnership"].pk},
     "tracklog:message_detail": lambda rows: {"pk": rows["message"].pk},
-    "tracklog:message_download": lambda rows: {"pk": rows["message"].pk, "kind": "edi"},
+}
+# url name -> every kwargs naming one of tenant A's rows (a URL with a choice of files)
+VARIANTS: dict[str, Callable[[dict], list[dict]]] = {
+    "tracklog:message_download": lambda rows: [
+        {"pk": rows["message"].pk, "kind": kind.value} for kind in FileKind
+    ],
 }
 
 
@@ -72,14 +85,17 @@ def urls_with_arguments() -> list[str]:
     )
 
 
-def kwargs_for(name: str, rows: dict) -> dict:
+def kwargs_for(name: str, rows: dict) -> list[dict]:
+    """Every set of kwargs for the URL that names tenant A's rows."""
     if name in ACCOUNT_KWARGS:
-        return ACCOUNT_KWARGS[name](rows)
+        return [ACCOUNT_KWARGS[name](rows)]
     if name in KWARGS:
-        return KWARGS[name](rows)
+        return [KWARGS[name](rows)]
+    if name in VARIANTS:
+        return VARIANTS[name](rows)
     # Every certificate URL names the certificate by its pk.
     if name.startswith("certificates:") and "certificate" in rows:
-        return {"pk": rows["certificate"].pk}
+        return [{"pk": rows["certificate"].pk}]
     raise KeyError(name)
 
 
@@ -99,11 +115,52 @@ def test_every_url_is_a_404_for_another_tenant(tenant_a, client_b, method):
     rows = tenant_a_rows(tenant_a)
     checked = []
     for name in urls_with_arguments():
-        url = reverse(name, kwargs=kwargs_for(name, rows))
-        response = getattr(client_b, method)(url)
-        assert response.status_code == 404, f"{method.upper()} {url} ({name})"
-        checked.append(name)
-    assert len(checked) >= len(KWARGS)
+        for kwargs in kwargs_for(name, rows):
+            url = reverse(name, kwargs=kwargs)
+            response = getattr(client_b, method)(url)
+            assert response.status_code == 404, f"{method.upper()} {url} ({name})"
+            checked.append(url)
+    assert len(checked) >= len(KWARGS) + len(FileKind)
+
+
+def test_every_file_of_a_message_is_served_to_its_tenant_and_a_404_to_another(
+    tenant_a, client_a, client_b
+):
+    """The download walk above proves isolation only if each file is there to be served."""
+    rows = tenant_a_rows(tenant_a)
+    stored = {FileKind.EDI: b"EDI", FileKind.MDN: b"MDN", FileKind.RAW: b"RAW"}
+    assert set(stored) == set(FileKind), "a new kind of file: store one in tenant_a_rows"
+    for kwargs in kwargs_for("tracklog:message_download", rows):
+        url = reverse("tracklog:message_download", kwargs=kwargs)
+        own = client_a.get(url)
+        assert own.status_code == 200, url
+        assert b"".join(own.streaming_content) == stored[FileKind(kwargs["kind"])]
+        assert client_b.get(url).status_code == 404, url
+
+
+def test_send_file_through_another_tenants_partnership_is_refused_and_sends_nothing(
+    tenant_a, tenant_b, client_b, settings
+):
+    """Tenant B posts Send File naming A's partnership (sendable: certificate, both sides on)."""
+    settings.ALLOW_PRIVATE_PARTNER_URLS = True
+    partner = Partner(lambda headers, body: (200, {}, b""))  # A's partner, listening
+    try:
+        theirs = partnership_with_certificate(tenant_a, "alpha", "beta", partner.url)
+        assert sendable_partnerships(tenant=tenant_a).filter(pk=theirs.pk).exists()
+
+        response = client_b.post(
+            "/send/",
+            {"partnership": theirs.pk, "files": [SimpleUploadedFile("po.edi", b"ISA*B~")]},
+        )
+        assert response.status_code == 200
+        page = response.content.decode()
+        assert "Choose one of your partnerships whose instance and partner are on." in page
+        assert "alpha" not in page and "beta" not in page  # nothing of A's partnership shown
+        assert not Message.objects.exists()
+        due_work_run()
+        assert partner.requests == []
+    finally:
+        partner.close()
 
 
 def test_lists_show_no_other_tenants_rows(tenant_a, client_b):
@@ -148,6 +205,44 @@ def test_the_admin_shows_a_tenant_user_no_row_of_any_tenant(tenant_a, client_b):
                 assert response.status_code in (302, 403, 404), f"{method.upper()} {url}"
                 if response.status_code == 302:
                     assert response["Location"].startswith("/admin/login/"), url
+                assert b"mycompany" not in response.content and b"amazon" not in response.content
+                checked += 1
+    assert checked >= 4 * len(admin.site._registry)
+
+
+def test_a_staff_flag_alone_opens_no_admin_page(tenant_a, tenant_b):
+    """The admin is the operators' (DESIGN.md: staff only), across tenants by design: what a
+    staff user may see there is its Django permissions, never the staff flag or a tenant. A
+    tenant's user made staff without permissions gets a 403 on every page, for every row."""
+    from django.contrib import admin
+
+    rows = tenant_a_rows(tenant_a)
+    rows["tenant"] = tenant_a
+    rows["user"] = User.objects.get(tenant=tenant_a)
+    staff = User.objects.get(tenant=tenant_b)
+    staff.is_staff = True
+    staff.save()
+    client = Client()
+    client.force_login(staff)
+    index = client.get("/admin/")
+    assert index.status_code == 200  # staff: the admin lets it in ...
+    assert b"have permission to view or edit anything" in index.content  # ... to nothing
+    checked = 0
+    for model in admin.site._registry:
+        opts = model._meta
+        base = f"/admin/{opts.app_label}/{opts.model_name}/"
+        row = next((r for r in rows.values() if isinstance(r, model)), None)
+        urls = [base, base + "add/"]
+        if row is not None:
+            urls += [
+                f"{base}{row.pk}/change/",
+                f"{base}{row.pk}/delete/",
+                f"{base}{row.pk}/history/",
+            ]
+        for url in urls:
+            for method in ("get", "post"):
+                response = getattr(client, method)(url)
+                assert response.status_code == 403, f"{method.upper()} {url}"
                 assert b"mycompany" not in response.content and b"amazon" not in response.content
                 checked += 1
     assert checked >= 4 * len(admin.site._registry)

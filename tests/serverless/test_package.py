@@ -20,6 +20,10 @@ from tests.serverless_as2.test_settings import ROOT
 ZIP = ROOT / "dist" / "serverless-as2-production.zip"
 SITE_PACKAGES = Path(__import__("boto3").__file__).resolve().parents[1]
 HOST = "abc123.execute-api.us-east-1.amazonaws.com"
+# What test and lint tools leave in the working tree; zappa_settings.json excludes them. The
+# __pycache__ folders stay: scripts/lambda-zip-compile recompiles them for Lambda's read-only
+# /var/task (without them every cold start compiles every module; see docs/deploy.md).
+DEV_CACHES = {".hypothesis", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".coverage", "htmlcov"}
 
 
 @pytest.fixture(scope="session")
@@ -55,7 +59,11 @@ def test_the_zip_holds_no_test_packages_and_not_what_lambda_provides(lambda_zip)
     forbidden = {"pytest", "_pytest", "moto", "playwright", "hypothesis", "pytest_django", "ruff"}
     forbidden |= {"boto3", "botocore", "s3transfer"}  # the python3.12 runtime has them
     forbidden |= {"tests", "bench", "var", "build", "dist", ".venv", ".git"}
+    forbidden |= DEV_CACHES
     assert not top_level(lambda_zip) & forbidden
+    # The caches are left wherever a tool ran, so look for them at any depth.
+    cached = [name for name in lambda_zip.namelist() if DEV_CACHES & set(name.split("/"))]
+    assert not cached, cached[:20]
     assert ZIP.stat().st_size < 50_000_000
 
 

@@ -3,11 +3,15 @@
 Shared by tests/tracklog/test_fuzz_inbound.py (a bounded number, in CI) and
 bench/fuzz_inbound.py (20,000 and more, with time and memory per request). A case is
 (name, headers, body); the caller posts it and checks the answer: an MDN or a 4xx, never a 5xx.
+A Content-Length among a case's headers is what the client claims (see content_length_lies);
+without one, the body's length is sent.
 """
 
 import base64
 import io
 import random
+import subprocess
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,26 +65,144 @@ def vector_seeds(sender: str, receiver: str) -> list[Seed]:
     """The real products' messages of tests/as2/vectors, addressed to our partnership."""
     seeds = []
     for path in sorted(VECTORS.glob("*.as2")) + sorted(VECTORS.glob("*.mdn")):
-        # Header lines may end in LF or CRLF, and go on on lines that start with a space.
-        lines, body = path.read_bytes(), b""
-        headers: dict[str, str] = {}
-        name = ""
-        while lines:
-            line, _, lines = lines.partition(b"\n")
-            text = line.rstrip(b"\r").decode("latin-1")
-            if not text:
-                body = lines
-                break
-            if text[:1] in " \t" and name:
-                headers[name] += " " + text.strip()
-                continue
-            name, _, value = text.partition(":")
-            name = name.strip()
-            headers[name] = value.strip()
+        headers, body = split_message(path.read_bytes())
         headers = {k: v for k, v in headers.items() if k.lower() not in NOT_FROM_THE_VECTOR}
         headers["AS2-From"], headers["AS2-To"] = sender, receiver
         seeds.append((headers, body))
     return seeds
+
+
+def split_message(data: bytes) -> Seed:
+    """Headers and body of a message as a file holds it (lines end in LF or CRLF, and a header
+    goes on on lines that start with a space)."""
+    lines, body = data, b""
+    headers: dict[str, str] = {}
+    name = ""
+    while lines:
+        line, _, lines = lines.partition(b"\n")
+        text = line.rstrip(b"\r").decode("latin-1")
+        if not text:
+            body = lines
+            break
+        if text[:1] in " \t" and name:
+            headers[name] += " " + text.strip()
+            continue
+        name, _, value = text.partition(":")
+        name = name.strip()
+        headers[name] = value.strip()
+    return headers, body
+
+
+def openssl_seeds(
+    *, sender: str, receiver: str, signer_key, signer_certificate, recipient_certificate
+) -> list[Seed]:
+    """Messages made by the openssl CLI, another CMS implementation than ours, signed then
+    encrypted as a partnership asks: signed by `cms` (SHA-256, SHA-512) and by the older PKCS#7
+    of `smime` (SHA-1), or inside the signed-data (not detached, SHA-384); encrypted with AES
+    128/192/256 or 3DES, with RSA PKCS#1 v1.5 or OAEP; and compressed, when this openssl has
+    zlib. Each asks for a signed sync MDN; the Message-IDs are <openssl-N@fuzz>."""
+    from cryptography.hazmat.primitives import serialization
+
+    entity = (
+        b"Content-Type: application/EDI-X12\r\n"
+        b"Content-Transfer-Encoding: binary\r\n"
+        b'Content-Disposition: attachment; filename="openssl.x12"\r\n'
+        b"\r\nISA*00*openssl~GS*PO~\r\nST*850\x00\xff tail\r\n"
+    )
+    with tempfile.TemporaryDirectory(prefix="openssl-seeds-") as folder:
+        here = Path(folder)
+        key = signer_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        (here / "signer.key").write_bytes(key)
+        pem = serialization.Encoding.PEM
+        (here / "signer.pem").write_bytes(signer_certificate.public_bytes(pem))
+        (here / "recipient.pem").write_bytes(recipient_certificate.public_bytes(pem))
+        (here / "entity").write_bytes(entity)
+        signer = ["-signer", here / "signer.pem", "-inkey", here / "signer.key"]
+
+        def run(*arguments) -> bytes:
+            result = subprocess.run(
+                ["openssl", *map(str, arguments)], capture_output=True, check=False
+            )
+            if result.returncode:
+                raise RuntimeError(result.stderr.decode(errors="replace"))
+            return result.stdout
+
+        def smime(*arguments) -> Seed:
+            return split_message(run(*arguments, "-in", here / "entity", "-outform", "SMIME"))
+
+        def encrypted(content: bytes, *options) -> Seed:
+            (here / "content").write_bytes(content)
+            cipher, *recipient_options = options  # -keyopt applies to the -recip before it
+            der = run(
+                "cms", "-encrypt", "-binary", cipher, "-recip", here / "recipient.pem",
+                *recipient_options, "-in", here / "content", "-outform", "DER",
+            )  # fmt: skip
+            return {"Content-Type": ENVELOPED}, der
+
+        def entity_of(seed: Seed) -> bytes:
+            head = b"".join(f"{name}: {value}\r\n".encode() for name, value in seed[0].items())
+            return head + b"\r\n" + seed[1]
+
+        opaque = run(
+            "cms", "-sign", "-binary", "-nodetach", "-md", "sha384", *signer,
+            "-in", here / "entity", "-outform", "DER",
+        )  # fmt: skip
+        opaque_entity = (
+            b"Content-Type: application/pkcs7-mime; smime-type=signed-data\r\n"
+            b"Content-Transfer-Encoding: binary\r\n\r\n" + opaque
+        )
+        cms_sha256 = entity_of(smime("cms", "-sign", "-binary", "-md", "sha256", *signer))
+        smime_sha1 = entity_of(smime("smime", "-sign", "-binary", "-md", "sha1", *signer))
+        cms_sha512 = entity_of(smime("cms", "-sign", "-binary", "-md", "sha512", *signer))
+        made = [
+            encrypted(cms_sha256, "-aes-256-cbc"),
+            encrypted(smime_sha1, "-des3"),
+            encrypted(cms_sha256, "-aes-128-cbc", "-keyopt", "rsa_padding_mode:oaep"),
+            encrypted(cms_sha512, "-aes-192-cbc"),
+            encrypted(opaque_entity, "-aes-256-cbc"),
+        ]
+        try:
+            der = run("cms", "-compress", "-binary", "-in", here / "entity", "-outform", "DER")
+        except RuntimeError:
+            pass  # this openssl was built without zlib
+        else:  # compressed, then signed and encrypted (RFC 5402's compress-before-signing)
+            (here / "entity").write_bytes(
+                f"Content-Type: {COMPRESSED}\r\nContent-Transfer-Encoding: binary\r\n\r\n".encode()
+                + der
+            )
+            signed = entity_of(smime("cms", "-sign", "-binary", "-md", "sha256", *signer))
+            made.append(encrypted(signed, "-aes-256-cbc"))
+    seeds = []
+    for n, (headers, body) in enumerate(made):
+        seeds.append(({**as2_headers(sender, receiver, f"<openssl-{n}@fuzz>"), **{
+            name: value for name, value in headers.items() if name.lower() == "content-type"
+        }}, body))  # fmt: skip
+    return seeds
+
+
+ENVELOPED = 'application/pkcs7-mime; smime-type=enveloped-data; name="smime.p7m"'
+COMPRESSED = 'application/pkcs7-mime; smime-type=compressed-data; name="smime.p7z"'
+
+
+def as2_headers(sender: str, receiver: str, message_id: str) -> dict[str, str]:
+    """The AS2 headers of a message that asks for a signed sync MDN."""
+    return {
+        "AS2-Version": "1.2",
+        "MIME-Version": "1.0",
+        "AS2-From": sender,
+        "AS2-To": receiver,
+        "Message-ID": message_id,
+        "Subject": "made by openssl",
+        "Disposition-Notification-To": f"edi@{sender}.example",
+        "Disposition-Notification-Options": (
+            "signed-receipt-protocol=optional, pkcs7-signature; "
+            "signed-receipt-micalg=optional, sha-256"
+        ),
+    }
 
 
 def nested_multipart(depth: int) -> Seed:
@@ -185,6 +307,36 @@ def garbage_body(rng, headers, body):
     return headers, rng.randbytes(rng.choice([0, 1, 17, 500, 5000, 60_000]))
 
 
+# What a client may claim in Content-Length; wsgi_post passes it on as the server would.
+ABSENT = "(absent)"  # no Content-Length: Django reads no body
+CHUNKED = "(chunked)"  # no Content-Length, the server ends the stream (gunicorn, chunked)
+NOT_A_NUMBER = ("", "abc", "12abc", "0x10", "1e3", " 7", "+5", "1_000", "１２", "5, 5", "-0")
+
+
+def content_length_lies(body: bytes) -> list[tuple[str, str]]:
+    """(name, claimed Content-Length) for a body: missing, larger, smaller, negative, not a
+    number, and larger than any message the endpoint accepts."""
+    size = len(body)
+    return [
+        ("Content-Length missing", ABSENT),
+        ("Content-Length missing, chunked", CHUNKED),
+        ("Content-Length larger by 1", str(size + 1)),
+        ("Content-Length larger by 1 MB", str(size + 1_000_000)),
+        ("Content-Length 10 GB", str(10 * 1024**3)),
+        ("Content-Length 0", "0"),
+        ("Content-Length smaller by 1", str(max(size - 1, 0))),
+        ("Content-Length half", str(size // 2)),
+        ("Content-Length -1", "-1"),
+        ("Content-Length negative size", str(-size)),
+        *((f"Content-Length {value!r}", value) for value in NOT_A_NUMBER),
+    ]
+
+
+def lying_content_length(rng, headers, body):
+    _, claimed = rng.choice(content_length_lies(body))
+    return {**headers, "Content-Length": claimed}, body
+
+
 MUTATIONS: tuple[Mutation, ...] = (
     drop_header,
     odd_header,
@@ -197,6 +349,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     cut_mime_framing,
     base64_wrapped,
     garbage_body,
+    lying_content_length,
 )
 
 
@@ -215,14 +368,21 @@ def cases(
 ) -> Iterator[Case]:
     """`count` hostile requests: each seed once, the structural ones, then random mutations."""
     rng = random.Random(seed)
-    fixed = [("seed", headers, body) for headers, body in seeds]
+    structural = []
     for depth in (2, 10, 100):
-        fixed.append((f"multipart nested {depth} deep", *nested_multipart(depth)))
-        fixed.append((f"compressed nested {depth} deep", *nested_compression(depth)))
-    fixed.append(("decompression bomb 50 MB", *decompression_bomb(50 * 1024**2)))
+        structural.append((f"multipart nested {depth} deep", *nested_multipart(depth)))
+        structural.append((f"compressed nested {depth} deep", *nested_compression(depth)))
+    structural.append(("decompression bomb 50 MB", *decompression_bomb(50 * 1024**2)))
     base = {"AS2-From": sender, "AS2-To": receiver, "Message-ID": "<structure@fuzz>"}
+    fixed = [("seed", headers, body) for headers, body in seeds]
+    fixed += [(name, {**base, **headers}, body) for name, headers, body in structural]
+    # The first seed (a whole message) with each lie about its length, under a fresh ID.
+    headers, body = seeds[0]
+    for number, (name, claimed) in enumerate(content_length_lies(body)):
+        lie = {**headers, "Content-Length": claimed, "Message-ID": f"<length-{number}@fuzz>"}
+        fixed.append((name, lie, body))
     for name, headers, body in fixed[:count]:
-        yield name, {**base, **headers} if name != "seed" else headers, body
+        yield name, headers, body
     for n in range(len(fixed), count):
         if rng.random() < 0.15:
             yield "raw garbage", *raw_garbage(rng, sender, receiver)
@@ -269,6 +429,7 @@ def wsgi_post(path: str, headers: dict[str, str], body: bytes) -> Answer:
         "HTTP_HOST": "127.0.0.1",
         "CONTENT_LENGTH": str(len(body)),
         "wsgi.input": io.BytesIO(body),
+        "wsgi.input_terminated": False,
         "wsgi.errors": io.StringIO(),
         "wsgi.url_scheme": "http",
         "wsgi.version": (1, 0),
@@ -278,8 +439,14 @@ def wsgi_post(path: str, headers: dict[str, str], body: bytes) -> Answer:
     }
     for name, value in headers.items():
         key = name.upper().replace("-", "_")
-        if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-            environ[key] = value if key == "CONTENT_TYPE" else environ[key]
+        if key == "CONTENT_TYPE":
+            environ[key] = value
+        elif key == "CONTENT_LENGTH":  # what the client claims, a lie included
+            if value in (ABSENT, CHUNKED):
+                del environ[key]
+                environ["wsgi.input_terminated"] = value == CHUNKED
+            else:
+                environ[key] = value
         elif "_" not in name:  # gunicorn drops header names with underscores
             environ[f"HTTP_{key}"] = value
     started: list = []

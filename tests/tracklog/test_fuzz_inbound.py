@@ -2,6 +2,8 @@
 more drawn by hypothesis. Each is answered with an MDN (HTTP 200) or a 4xx, never a 5xx; a
 message that is not whole is never "processed". bench/fuzz_inbound.py runs 20,000 and more."""
 
+from functools import cache
+
 import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
@@ -36,9 +38,22 @@ def to_beta(payload: bytes, key, certificate, **options) -> as2.OutboundMessage:
     )
 
 
+@cache
+def openssl_made() -> list[fuzz_cases.Seed]:
+    """Alpha's messages as the openssl CLI makes them (signed, encrypted, compressed)."""
+    key, certificate = identity("alpha")
+    return fuzz_cases.openssl_seeds(
+        sender="alpha",
+        receiver="beta",
+        signer_key=key,
+        signer_certificate=certificate,
+        recipient_certificate=identity("beta")[1],
+    )
+
+
 def our_seeds() -> list[fuzz_cases.Seed]:
     """Messages alpha's software sends: signed and encrypted, signed, plain, async MDN asked,
-    compressed; an MDN; and the real products' messages of the vectors."""
+    compressed; an MDN; the real products' messages of the vectors; openssl's messages."""
     key, certificate = identity("alpha")
     built = [
         alpha_message(),
@@ -50,7 +65,7 @@ def our_seeds() -> list[fuzz_cases.Seed]:
         b"ISA*compressed~", key, certificate, compress=as2.Compression.BEFORE_SIGNING
     )
     seeds.append((dict(compressed.headers), compressed.body))
-    return seeds + fuzz_cases.vector_seeds("alpha", "beta")
+    return seeds + fuzz_cases.vector_seeds("alpha", "beta") + openssl_made()
 
 
 def check_answer(answer: fuzz_cases.Answer, name: str) -> None:
@@ -59,6 +74,7 @@ def check_answer(answer: fuzz_cases.Answer, name: str) -> None:
     assert answer.body, f"{name}: an answer says why"
 
 
+@pytest.mark.requires_tool("openssl")
 def test_300_hostile_requests_get_an_mdn_or_a_4xx_never_a_5xx(endpoint):
     seeds = our_seeds()
     seen = 0
@@ -73,6 +89,48 @@ def test_300_hostile_requests_get_an_mdn_or_a_4xx_never_a_5xx(endpoint):
     assert processed.count() >= 4, "the unmutated seeds went through"
     for message in processed:
         assert message.mic, message.message_id
+    # openssl's messages were whole and verified before they were mutated.
+    made = {headers["Message-ID"] for headers, _ in openssl_made()}
+    assert made <= set(processed.values_list("message_id", flat=True))
+
+
+@pytest.mark.requires_tool("openssl")
+def test_openssl_made_messages_are_processed_with_the_mic_openssl_signed(endpoint):
+    """The seeds are real messages: each comes back "processed" (its signature verified)."""
+    made = openssl_made()
+    assert len(made) >= 5
+    for headers, body in made:
+        answer = fuzz_cases.wsgi_post(endpoint, headers, body)
+        assert answer.status == 200, answer.body[:300]
+        mdn = as2.parse_mdn(answer.headers, answer.body)
+        assert mdn.disposition_type == "processed" and mdn.modifier is None, headers
+    messages = Message.objects.filter(direction=Direction.INBOUND, status=Status.MDN_SENT)
+    assert messages.count() == len(made)
+
+
+# Lies that hand the application less than the whole message: never "processed".
+CUT = ("missing", "smaller", "half", "Content-Length 0", "-1", "negative", "'")
+
+
+def test_a_lying_content_length_gets_an_mdn_or_a_4xx_never_processed_when_cut(endpoint):
+    headers, body = our_seeds()[0]
+    lies = fuzz_cases.content_length_lies(body)
+    assert len(lies) >= 15
+    for number, (name, claimed) in enumerate(lies):
+        lie = {**headers, "Content-Length": claimed, "Message-ID": f"<lie-{number}@fuzz>"}
+        answer = fuzz_cases.wsgi_post(endpoint, lie, body)
+        check_answer(answer, name)
+        cut = "chunked" not in name and any(word in name for word in CUT)
+        if cut and answer.status == 200:
+            mdn = as2.parse_mdn(answer.headers, answer.body)
+            assert mdn.modifier, f"{name}: {mdn.disposition}"  # an error, not "processed"
+    whole = Message.objects.filter(direction=Direction.INBOUND, status=Status.MDN_SENT)
+    # What read the whole body: chunked, and the lengths of at least the body's size.
+    assert {m.message_id for m in whole} == {
+        f"<lie-{number}@fuzz>"
+        for number, (name, _) in enumerate(lies)
+        if "chunked" in name or "larger" in name
+    }
 
 
 @hypothesis_settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))

@@ -4,11 +4,14 @@ or key-encryption key in the logs, the pages, the error messages, the TrackLog o
 import base64
 import logging
 import re
+from collections.abc import Iterator
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connections
+from django.db.backends.signals import connection_created
 from django.test import Client
 from django.urls import reverse
 
@@ -40,6 +43,51 @@ def upload(name: str, data: bytes) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, data, content_type="application/octet-stream")
 
 
+# Loggers that Django's logging configuration sets (django: INFO) or that log on our flows; any
+# other logger that exists when the test starts is added to them.
+LOGGERS = (
+    "django",
+    "django.request",
+    "django.server",
+    "django.security",
+    "django.db.backends",
+    "django.template",
+    "axes",
+    "as2",
+    "certificates",
+    "partnerships",
+    "tracklog",
+    "serverless_as2",
+)
+
+
+@pytest.fixture
+def every_logger_at_debug(caplog) -> Iterator[list[str]]:
+    """Every logger at DEBUG, SQL included: caplog.set_level(DEBUG) alone sets only the root,
+    and Django's `django` logger (INFO) would still drop what its children log at DEBUG."""
+    existing = {
+        name
+        for name, logger in logging.root.manager.loggerDict.items()
+        if isinstance(logger, logging.Logger)
+    }
+    names = sorted(existing | set(LOGGERS))
+    caplog.set_level(logging.DEBUG)
+    for name in names:
+        caplog.set_level(logging.DEBUG, logger=name)
+
+    # django.db.backends logs each query only on a connection that records its queries.
+    def record_queries(sender, connection, **kwargs) -> None:
+        connection.force_debug_cursor = True
+
+    for connection in connections.all():
+        connection.force_debug_cursor = True
+    connection_created.connect(record_queries)
+    yield names
+    connection_created.disconnect(record_queries)
+    for connection in connections.all():
+        connection.force_debug_cursor = False
+
+
 def everything_recorded() -> str:
     """The TrackLog as stored: every message and event row, every field."""
     rows = []
@@ -50,8 +98,12 @@ def everything_recorded() -> str:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_no_secret_appears_in_logs_pages_errors_tracklog_or_admin(pair, caplog, admin_user):
-    caplog.set_level(logging.DEBUG)
+def test_no_secret_appears_in_logs_pages_errors_tracklog_or_admin(
+    pair, caplog, every_logger_at_debug, admin_user
+):
+    assert all(
+        logging.getLogger(name).isEnabledFor(logging.DEBUG) for name in every_logger_at_debug
+    )
     client = logged_in_client(pair.tenant_a)
     seen: list[bytes] = []
 
@@ -138,6 +190,8 @@ def test_no_secret_appears_in_logs_pages_errors_tracklog_or_admin(pair, caplog, 
         for n, piece in enumerate(key_fingerprints(identity(as2_id)[0])):
             secrets[f"{as2_id}'s private key ({n})"] = piece
     assert len(caplog.records) > 20, "the flows logged at DEBUG"
+    debug_from = {record.name for record in caplog.records if record.levelno == logging.DEBUG}
+    assert "django.db.backends" in debug_from, "every query, with its parameters, was logged"
     leaks = [
         f"{secret} in {where}"
         for where, text in texts.items()

@@ -1,5 +1,6 @@
 """Background work: the database task backend and its worker deliver; the row is the truth, so a
-lost task, a repeated task or a crashed attempt neither loses nor repeats a send."""
+lost task, a repeated task or a crashed attempt neither loses nor repeats a send or an async
+MDN."""
 
 from datetime import timedelta
 
@@ -8,9 +9,11 @@ from django.core.management import call_command
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from tests.tracklog.conftest import beta_mdn, partnership_with_certificate
+import as2
+from tests.tracklog.conftest import beta_mdn, identity, partnership_with_certificate
+from tests.tracklog.test_receive import alpha_message, post, url_of
 from tracklog.models import Message, Status
-from tracklog.services import message_deliver, message_queue
+from tracklog.services import mdn_deliver, message_deliver, message_queue
 from tracklog.tasks import due_work_run, message_deliver_task
 
 
@@ -131,3 +134,35 @@ def test_an_async_mdn_that_never_comes_fails_the_message_after_the_wait(
     message.refresh_from_db()
     assert message.status == Status.OUTBOUND_FAILED
     assert "No asynchronous MDN arrived within 24 hours" in message.error
+
+
+def test_an_async_mdn_whose_sender_crashed_is_sent_once_after_its_lease_not_before(
+    client, tenant_a, tenant_b, messaging_settings, partner_server
+):
+    """Alpha asked for an async MDN; a worker claimed it and died before posting it."""
+    partnership_with_certificate(tenant_b, "beta", "alpha", "http://127.0.0.1:9/as2/")
+    partner = partner_server(lambda headers, body: (200, {}, b"thanks"))  # alpha's MDN URL
+    built = alpha_message(mdn_mode="async", async_mdn_url=partner.url)
+    response = post(client, url_of(tenant_b), built.headers, built.body)
+    assert response.status_code == 200 and b"asynchronously" in response.content
+    message = Message.objects.get(tenant=tenant_b)
+    assert message.status == Status.MDN_CREATED and message.attempts == 0
+    from tracklog.services.send import _mdn_claim
+
+    assert _mdn_claim(message)  # the crashed worker's claim
+    assert not _mdn_claim(message)  # a second worker with the same view of the row
+    assert due_work_run() == 0  # claimed: nobody posts it meanwhile
+    assert mdn_deliver(message=message).status == Status.MDN_CREATED  # nor when asked to
+    assert partner.requests == []
+
+    Message.objects.filter(pk=message.pk).update(
+        next_attempt_at=timezone.now() - timedelta(seconds=1)
+    )
+    assert due_work_run() == 1
+    assert due_work_run() == 0
+    message.refresh_from_db()
+    assert message.status == Status.MDN_SENT and message.attempts == 2
+    assert message.next_attempt_at is None
+    ((headers, body),) = partner.requests
+    mdn = as2.parse_mdn(headers, body, partner_certificates=[identity("beta")[1]])
+    assert mdn.original_message_id == built.message_id and mdn.mic == built.mic
