@@ -6,6 +6,10 @@ Set `TASKS = {"default": {"BACKEND": "serverless_as2.lambda_tasks.LambdaBackend"
 handler runs `task_run` in another invocation, so the request that enqueued returns at once. A
 task whose invocation is refused or lost is not retried here: the background work is found from
 the database by the one-minute schedule (lambda_events.run_due_work), which catches it.
+
+This is the invocation Zappa's own `@task` (async_source "lambda") makes, with Django's task
+API in front: the code enqueues the same `django.tasks` tasks on one machine (django-tasks-db's
+worker) and on Lambda, instead of a second, Zappa-only way to start work.
 """
 
 import json
