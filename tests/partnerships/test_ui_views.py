@@ -14,6 +14,27 @@ def shown_form(client, url: str) -> dict:
     return {**values, "enabled": "on"}
 
 
+def partnership_form(client, partnership) -> tuple[str, dict]:
+    """A partnership page's address and the settings its form posts, with the shown version."""
+    url = f"/partnerships/{partnership.pk}/"
+    page = client.get(url).content.decode()
+    version = re.search(r'name="row_version" value="([^"]+)"', page).group(1)
+    return url, {
+        "as2_url": partnership.as2_url,
+        "encrypt": "aes256",
+        "key_transport": "rsa",
+        "sign": "sha256",
+        "signature_padding": "pkcs1v15",
+        "compress": "none",
+        "subject": "AS2 message $message_id$",
+        "mdn_mode": "sync",
+        "mdn_sign": "sha256",
+        "content_transfer_encoding": "binary",
+        "content_type": "application/EDI-X12",
+        "row_version": version,
+    }
+
+
 def test_a_save_over_a_newer_version_is_refused_and_says_what_changed(client_a, tenant_a):
     instance = make_instance(tenant_a, my_name="My Company")
     url = f"/instances/{instance.pk}/"
@@ -37,23 +58,7 @@ def test_a_save_over_a_newer_version_is_refused_and_says_what_changed(client_a, 
 
 def test_two_tabs_on_a_partnership_conflict_too(client_a, tenant_a):
     partnership = make_partnership(tenant_a)
-    url = f"/partnerships/{partnership.pk}/"
-    page = client_a.get(url).content.decode()
-    version = re.search(r'name="row_version" value="([^"]+)"', page).group(1)
-    settings = {
-        "as2_url": "https://amazon.example/as2",
-        "encrypt": "aes256",
-        "key_transport": "rsa",
-        "sign": "sha256",
-        "signature_padding": "pkcs1v15",
-        "compress": "none",
-        "subject": "AS2 message $message_id$",
-        "mdn_mode": "sync",
-        "mdn_sign": "sha256",
-        "content_transfer_encoding": "binary",
-        "content_type": "application/EDI-X12",
-        "row_version": version,
-    }
+    url, settings = partnership_form(client_a, partnership)
     assert client_a.post(url, {**settings, "sign": "sha512"}).status_code == 302
     response = client_a.post(url, {**settings, "encrypt": "aes128"})
     assert "Someone saved this record" in response.content.decode()
@@ -76,23 +81,7 @@ def test_a_conflict_names_only_what_the_other_tab_changed_and_keeps_my_edit(clie
 
 def test_a_partnership_conflict_names_the_other_tabs_setting_by_its_shown_value(client_a, tenant_a):
     partnership = make_partnership(tenant_a)
-    url = f"/partnerships/{partnership.pk}/"
-    page = client_a.get(url).content.decode()
-    version = re.search(r'name="row_version" value="([^"]+)"', page).group(1)
-    settings = {
-        "as2_url": partnership.as2_url,
-        "encrypt": "aes256",
-        "key_transport": "rsa",
-        "sign": "sha256",
-        "signature_padding": "pkcs1v15",
-        "compress": "none",
-        "subject": "AS2 message $message_id$",
-        "mdn_mode": "sync",
-        "mdn_sign": "sha256",
-        "content_transfer_encoding": "binary",
-        "content_type": "application/EDI-X12",
-        "row_version": version,
-    }
+    url, settings = partnership_form(client_a, partnership)
     assert client_a.post(url, {**settings, "sign": "sha1"}).status_code == 302
     page = client_a.post(url, {**settings, "encrypt": "aes128"}).content.decode()
     assert "they changed: sign is now “sha1 (legacy)”. " in page
