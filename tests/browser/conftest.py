@@ -104,3 +104,20 @@ def screenshot(page, name: str) -> None:
 
 def page_scroll_width(page) -> int:
     return page.evaluate("() => document.scrollingElement.scrollWidth")
+
+
+def line_count(locator) -> int:
+    """How many lines the text of an element is laid out on (a word split in two makes two)."""
+    return locator.evaluate(
+        """(element) => {
+            const tops = new Set();
+            const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+            for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+                if (!node.textContent.trim()) continue;
+                const range = document.createRange();
+                range.selectNodeContents(node);
+                for (const rect of range.getClientRects()) tops.add(Math.round(rect.top));
+            }
+            return tops.size;
+        }"""
+    )
