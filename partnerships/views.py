@@ -53,7 +53,7 @@ PARTNERSHIP_COLUMNS = {
     "mine": Column("My AS2 ID", ("instance__my_as2_id",)),
     "partner": Column("Partner AS2 ID", ("partner__partner_as2_id",)),
     "partner_status": Column("Partner Status", ("partner__enabled",)),
-    "certificate": Column("Certificate", ("certificate__my_not_after",)),
+    "certificate": Column("Certificate", ("expires_first",)),
     "url": Column("as2_url", ("as2_url",)),
     "encrypt": Column("encrypt", ("encrypt",)),
     "sign": Column("sign", ("sign",)),
@@ -123,9 +123,11 @@ def partner_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def partnership_list(request: HttpRequest) -> HttpResponse:
     tenant = request_tenant(request)
-    rows = selectors.partnership_list(tenant=tenant, search=query_text(request, "q"))
-    rows = rows.select_related("certificate")
+    rows = selectors.partnership_rows(tenant=tenant, search=query_text(request, "q"))
     context = list_context(request, rows, columns=PARTNERSHIP_COLUMNS)
+    for row in context["rows"]:
+        if hasattr(row, "certificate"):  # its first_expiry reads the annotation, not a query
+            row.certificate.partner_not_after = row.partner_not_after
     return render(request, "partnerships/partnership_list.html", context)
 
 
