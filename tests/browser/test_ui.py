@@ -263,6 +263,12 @@ def test_renaming_an_instance_with_certificates_says_what_changes_first(ui_page,
     expect(warning).to_contain_text("does not change your 1 certificate(s)")
     expect(warning).to_contain_text("privateKeyAlias")
     assert As2Instance.objects.get().my_as2_id == "mycompany"
+    # The confirmation is a plain checkbox with its sentence; only Status is an On/Off switch.
+    confirm = ui_page.get_by_role("checkbox", name="Yes, rename it")
+    expect(confirm).not_to_be_checked()
+    expect(ui_page.locator(".toggle").filter(has=confirm)).to_have_count(0)
+    expect(ui_page.get_by_role("switch")).to_have_count(1)
+    expect(ui_page.get_by_role("switch", name="Status")).to_be_checked()
     assert_accessible(ui_page)
     screenshot(ui_page, "rename-warning")
     ui_page.get_by_label("Yes, rename it").check()
