@@ -207,6 +207,7 @@ def test_phone_width_collapses_the_navigation_and_nothing_scrolls_sideways(ui_pa
         for field in ui_page.locator("main input[type=text], main select").all():
             if field.is_visible():  # inputs keep their width: they fill the card
                 assert field.bounding_box()["width"] >= 200, url
+        assert_accessible(ui_page)
     ui_page.goto("/certificates/")
     scroller = ui_page.locator(".table-scroll").first
     assert scroller.evaluate("box => box.scrollWidth > box.clientWidth")  # the table scrolls
