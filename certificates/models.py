@@ -5,6 +5,8 @@ password is sealed with the key-encryption key. Expiry dates are columns so that
 expiry check are queries, not parsing.
 """
 
+from dataclasses import dataclass
+
 from django.db import models
 from django.db.models import Q
 
@@ -12,6 +14,14 @@ from certificates.expiry import Expiry, expiry_of
 from certificates.rules import ALIAS_MAX_LENGTH
 from partnerships.models import Partnership
 from serverless_as2.models import TenantOwned
+
+
+@dataclass(frozen=True)
+class FirstExpiry:
+    """The expiry of a partnership's certificates that comes first: "ours" or "partner's"."""
+
+    whose: str
+    expiry: Expiry
 
 
 class Origin(models.TextChoices):
@@ -61,6 +71,14 @@ class Certificate(TenantOwned):
             current = self.current_partner_certificate
             not_after = current.not_after if current else None
         return expiry_of(not_after) if not_after else None
+
+    @property
+    def first_expiry(self) -> "FirstExpiry":
+        """Whichever of ours and the partner's current certificate expires first, and whose."""
+        partner = self.partner_expiry
+        if partner is not None and partner.not_after < self.my_not_after:
+            return FirstExpiry(whose="partner's", expiry=partner)
+        return FirstExpiry(whose="ours", expiry=self.my_expiry)
 
     @property
     def current_partner_certificate(self) -> "PartnerCertificate | None":

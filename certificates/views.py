@@ -217,6 +217,10 @@ def certificate_delete(request: HttpRequest, pk: int) -> HttpResponse:
         "row": certificate,
         "label": label,
         "back": back,
+        "section": "Certificate",
+        "section_url": reverse("certificates:certificate_list"),
+        "record": str(certificate.partnership),
+        "record_url": back,
         **row_delete_preview(row=certificate),
         "removes_files": [
             f"The stored Complete KeyStore ({certificate.keystore_key})",

@@ -50,6 +50,10 @@ class TenantForm(forms.ModelForm):
         for name, field in self.fields.items():
             # The product's labels are its field names (as2_url, my_as2_id): keep their case.
             field.label = self._meta.model._meta.get_field(name).verbose_name
+            if isinstance(field, forms.BooleanField):
+                # A record's on/off setting (Status) is a switch; a confirmation a form adds
+                # later ("Yes, rename it") stays a plain checkbox with its sentence.
+                field.widget.attrs["role"] = "switch"
         if self.as2_id_field:
             # Spaces around an AS2 ID are an error to show, not something to trim silently.
             self.fields[self.as2_id_field].strip = False

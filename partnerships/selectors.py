@@ -1,6 +1,7 @@
 """Reads of instances, partners and partnerships, always within one tenant."""
 
-from django.db.models import QuerySet
+from django.db.models import F, Min, Q, QuerySet
+from django.db.models.functions import Coalesce, Least
 
 from partnerships.models import As2Instance, Partner, Partnership
 from serverless_as2.models import Tenant
@@ -27,3 +28,23 @@ def partnership_list(*, tenant: Tenant, search: str = "") -> QuerySet[Partnershi
             instance__my_as2_id__icontains=search
         ) | partnerships.filter(partner__partner_as2_id__icontains=search)
     return partnerships
+
+
+def partnership_rows(*, tenant: Tenant, search: str = "") -> QuerySet[Partnership]:
+    """The PartnerShip list: partnerships with their certificate, the partner's current
+    certificate's expiry (`partner_not_after`) and the earlier of the two (`expires_first`).
+
+    The partner's certificate may expire before ours; both are columns, so this is one query.
+    """
+    current = Q(certificate__partner_certificates__in_use_until__isnull=True)
+    ours = F("certificate__my_not_after")
+    return (
+        partnership_list(tenant=tenant, search=search)
+        .select_related("certificate")
+        .annotate(
+            partner_not_after=Min("certificate__partner_certificates__not_after", filter=current)
+        )
+        # Least() of a NULL is NULL on SQLite but not on PostgreSQL: never hand it one.
+        .annotate(expires_first=Least(ours, Coalesce(F("partner_not_after"), ours)))
+        .order_by(*Partnership._meta.ordering, "pk")  # an aggregate drops Meta.ordering
+    )

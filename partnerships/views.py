@@ -25,8 +25,12 @@ def _save_form(request: HttpRequest, form, success: str, template: str, context:
     return render(request, template, {"form": form, **context})
 
 
-def _delete(request: HttpRequest, row, label: str, back: str, success: str) -> HttpResponse:
-    """Confirm, then delete the row or say what still depends on it."""
+def _delete(
+    request: HttpRequest, row, label: str, back: str, success: str, *, section: str, record: str
+) -> HttpResponse:
+    """Confirm, then delete the row or say what still depends on it.
+
+    `section` (a navigation name) and `record` (the row's name) make the breadcrumbs."""
     if request.method == "POST":
         try:
             row_delete(row=row, label=label)
@@ -35,7 +39,16 @@ def _delete(request: HttpRequest, row, label: str, back: str, success: str) -> H
             return redirect(back)
         messages.success(request, f"Deleted {label}.")
         return redirect(success)
-    context = {"row": row, "label": label, "back": back, **row_delete_preview(row=row)}
+    context = {
+        "row": row,
+        "label": label,
+        "back": back,
+        "section": section,
+        "section_url": success,
+        "record": record,
+        "record_url": back,
+        **row_delete_preview(row=row),
+    }
     return render(request, "confirm_delete.html", context)
 
 
@@ -53,7 +66,7 @@ PARTNERSHIP_COLUMNS = {
     "mine": Column("My AS2 ID", ("instance__my_as2_id",)),
     "partner": Column("Partner AS2 ID", ("partner__partner_as2_id",)),
     "partner_status": Column("Partner Status", ("partner__enabled",)),
-    "certificate": Column("Certificate", ("certificate__my_not_after",)),
+    "certificate": Column("Certificate", ("expires_first",)),
     "url": Column("as2_url", ("as2_url",)),
     "encrypt": Column("encrypt", ("encrypt",)),
     "sign": Column("sign", ("sign",)),
@@ -88,7 +101,10 @@ def instance_delete(request: HttpRequest, pk: int) -> HttpResponse:
     row = tenant_get_or_404(As2Instance, tenant=request_tenant(request), pk=pk)
     back = reverse("partnerships:instance_edit", args=[pk])
     label = f"AS2 instance {row.my_as2_id}"
-    return _delete(request, row, label, back, reverse("partnerships:instance_list"))
+    success = reverse("partnerships:instance_list")
+    return _delete(
+        request, row, label, back, success, section="AS2 Instances", record=row.my_as2_id
+    )
 
 
 @login_required
@@ -117,15 +133,18 @@ def partner_delete(request: HttpRequest, pk: int) -> HttpResponse:
     row = tenant_get_or_404(Partner, tenant=request_tenant(request), pk=pk)
     back = reverse("partnerships:partner_edit", args=[pk])
     label = f"Partner {row.partner_as2_id}"
-    return _delete(request, row, label, back, reverse("partnerships:partner_list"))
+    success = reverse("partnerships:partner_list")
+    return _delete(request, row, label, back, success, section="Partner", record=row.partner_as2_id)
 
 
 @login_required
 def partnership_list(request: HttpRequest) -> HttpResponse:
     tenant = request_tenant(request)
-    rows = selectors.partnership_list(tenant=tenant, search=query_text(request, "q"))
-    rows = rows.select_related("certificate")
+    rows = selectors.partnership_rows(tenant=tenant, search=query_text(request, "q"))
     context = list_context(request, rows, columns=PARTNERSHIP_COLUMNS)
+    for row in context["rows"]:
+        if hasattr(row, "certificate"):  # its first_expiry reads the annotation, not a query
+            row.certificate.partner_not_after = row.partner_not_after
     return render(request, "partnerships/partnership_list.html", context)
 
 
@@ -164,6 +183,6 @@ def partnership_edit(request: HttpRequest, pk: int | None = None) -> HttpRespons
 def partnership_delete(request: HttpRequest, pk: int) -> HttpResponse:
     row = tenant_get_or_404(Partnership, tenant=request_tenant(request), pk=pk)
     back = reverse("partnerships:partnership_edit", args=[pk])
-    return _delete(
-        request, row, f"Partnership {row}", back, reverse("partnerships:partnership_list")
-    )
+    success = reverse("partnerships:partnership_list")
+    label = f"Partnership {row}"
+    return _delete(request, row, label, back, success, section="PartnerShip", record=str(row))

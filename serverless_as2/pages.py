@@ -17,6 +17,7 @@ class Column:
 
     label: str
     order_by: tuple[str, ...] = ()
+    hidden_label: bool = False  # read by screen readers only (an "Actions" column)
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class Heading:
     label: str
     url: str  # "" when the column does not sort
     aria_sort: str  # "ascending", "descending" or "none"
+    hidden_label: bool = False
 
 
 def list_context(
@@ -36,7 +38,8 @@ def list_context(
     columns: dict[str, Column] | None = None,
 ) -> dict:
     """Context for a list page: the page of rows, the pager text, the search term, and
-    the column headings, which sort the list by `?sort=<key>` (`-<key>`: descending)."""
+    the column headings, which sort the list by `?sort=<key>` (`-<key>`: descending) and keep
+    the other query parameters (search, filters) but start again at page 1."""
     sort = query_text(request, "sort")
     search = query_text(request, "q")
     headings: list[Heading] = []
@@ -53,8 +56,15 @@ def list_context(
             # A click on the sorted column reverses it; on another, sorts by it ascending.
             next_sort = ("" if descending else "-") + name if active else name
             state = ("descending" if descending else "ascending") if active else "none"
-            url = f"?{urlencode({'q': search, 'sort': next_sort})}" if column.order_by else ""
-            headings.append(Heading(label=column.label, url=url, aria_sort=state))
+            url = _with_sort(request, next_sort) if column.order_by else ""
+            headings.append(
+                Heading(
+                    label=column.label,
+                    url=url,
+                    aria_sort=state,
+                    hidden_label=column.hidden_label,
+                )
+            )
     page = Paginator(rows, page_size).get_page(request.GET.get("page"))
     count = page.paginator.count
     first = page.start_index() if count else 0
@@ -66,6 +76,17 @@ def list_context(
         "sort": sort,
         "headings": headings,
     }
+
+
+def _with_sort(request: HttpRequest, sort: str) -> str:
+    """This page's query string sorted by `sort`, from page 1, without control characters."""
+    query = [
+        (name, _CONTROL.sub("", value))
+        for name, values in request.GET.lists()
+        if name not in ("sort", "page")
+        for value in values
+    ]
+    return f"?{urlencode([*query, ('sort', sort)])}"
 
 
 def row_id(value: str) -> int | None:

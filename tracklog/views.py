@@ -18,7 +18,7 @@ from django.views.decorators.http import require_safe
 
 from certificates.held_uploads import uploads_hold, uploads_restore
 from partnerships.models import Partnership
-from serverless_as2.pages import list_context, query_pk
+from serverless_as2.pages import Column, list_context, query_pk
 from serverless_as2.storage_keys import safe_segment
 from serverless_as2.tenancy import request_tenant, tenant_get_or_404
 from tracklog import links, selectors, services
@@ -69,12 +69,27 @@ def _row_links(request: HttpRequest, message: Message) -> dict[str, str]:
     }
 
 
+MESSAGE_COLUMNS = {
+    "id": Column("Message ID", ("message_id",)),
+    "direction": Column("Direction", ("direction",)),
+    "from": Column("From", ("sender",)),
+    "to": Column("To", ("receiver",)),
+    "status": Column("Status", ("status",)),
+    "file": Column("File name", ("filename",)),
+    "size": Column("Size", ("size",)),
+    "created": Column("Created", ("created",)),
+    "updated": Column("Updated", ("updated",)),
+    "actions": Column("Actions", hidden_label=True),
+}
+
+
 @login_required
 def message_list(request: HttpRequest) -> HttpResponse:
     tenant = request_tenant(request)
     form = MessageFilterForm(request.GET or None, tenant=tenant)
     filters = form.filters() if form.is_bound else MessageFilters()
-    context = list_context(request, selectors.message_list(tenant=tenant, filters=filters))
+    rows = selectors.message_list(tenant=tenant, filters=filters)
+    context = list_context(request, rows, columns=MESSAGE_COLUMNS)
     context["rows"] = [
         {
             "message": row,
@@ -87,7 +102,7 @@ def message_list(request: HttpRequest) -> HttpResponse:
     days, counts = selectors.message_counts_per_day(tenant=tenant)
     context.update(
         form=form,
-        filtered=any(value for key, value in request.GET.items() if key != "page"),
+        filtered=any(value for key, value in request.GET.items() if key not in ("page", "sort")),
         just_sent=len(filters.ids),
         # Pending messages change on their own: the page refreshes itself until they settle.
         refresh_seconds=REFRESH_SECONDS

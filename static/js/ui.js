@@ -85,15 +85,36 @@ function setUpModeHelp() {
     for (const part of document.querySelectorAll("[data-help-mode]")) {
       part.hidden = part.dataset.helpMode !== mode;
     }
-    for (const part of document.querySelectorAll("[data-required-mode]")) {
-      part.hidden = part.dataset.requiredMode !== mode;
-    }
   };
   for (const radio of radios) radio.addEventListener("change", show);
   show();
 }
 
+// A table that scrolls sideways within its card can be scrolled from the keyboard: the
+// scroller takes focus (as a named region) when it overflows and nothing in it can.
+function setUpTableScrollers() {
+  const scrollers = [...document.querySelectorAll(".table-scroll")];
+  const update = () => {
+    for (const box of scrollers) {
+      const needsFocus = box.scrollWidth > box.clientWidth && !box.querySelector("a, button, input, select, summary");
+      if (needsFocus) {
+        const heading = box.closest("section")?.querySelector("h1, h2");
+        box.tabIndex = 0;
+        box.setAttribute("role", "region");
+        box.setAttribute("aria-label", heading ? heading.textContent.trim() : "Table");
+      } else if (box.getAttribute("role") === "region") {
+        box.removeAttribute("tabindex");
+        box.removeAttribute("role");
+        box.removeAttribute("aria-label");
+      }
+    }
+  };
+  window.addEventListener("resize", update);
+  update();
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  setUpTableScrollers();
   setUpNavToggle();
   setUpMenus();
   setUpSwitches();

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from serverless_as2.models import Tenant
 from serverless_as2.services import tenant_create
-from tests.browser.conftest import log_in
+from tests.browser.conftest import assert_accessible, log_in
 from tests.certificates.cli import (
     keytool_entries,
     keytool_genkeypair,
@@ -47,6 +47,7 @@ def test_new_user_auto_generates_a_certificate_and_downloads_the_three_files(pag
     tenant = new_user_with_a_partnership(page)
     page.get_by_role("link", name="Certificate", exact=True).click()
     expect(page.get_by_role("heading", name="Certificate")).to_be_visible()
+    assert_accessible(page)
     page.get_by_role("link", name="+ Create Cert").click()
 
     expect(page.get_by_role("heading", name="Create Cert")).to_be_visible()
@@ -59,6 +60,7 @@ def test_new_user_auto_generates_a_certificate_and_downloads_the_three_files(pag
     expect(page.get_by_label("Import Your Certificate")).to_be_hidden()
     expect(page.get_by_label("key size")).to_have_value("2048")
     expect(page.get_by_label("validity (days)")).to_have_value("730")
+    assert_accessible(page)
     page.get_by_label(re.compile(r"^password")).fill(PASSWORD)
     page.get_by_label("Repeat the password").fill(PASSWORD)
     partner_file = tmp_path / "amazon.cer"
@@ -105,6 +107,7 @@ def test_user_imports_a_keytool_p12_and_rotates_the_partner_certificate(page, db
     page.get_by_role("link", name="PartnerShip", exact=True).click()
     page.get_by_role("link", name="mycompany").click()
     expect(page.get_by_text("There is currently no associated certificate")).to_be_visible()
+    assert_accessible(page)
     page.locator(".certificate-line").get_by_role("link", name="Create").click()
 
     expect(page.get_by_role("heading", name="Create Cert")).to_be_visible()
@@ -114,6 +117,7 @@ def test_user_imports_a_keytool_p12_and_rotates_the_partner_certificate(page, db
     page.get_by_label(re.compile(r"^password")).fill(PASSWORD)
     # The page lists the keys found in the file: nobody needs keytool to learn them.
     expect(page.locator("#keystore-aliases")).to_have_text("Private keys in this file: alpha, beta")
+    assert_accessible(page)
     page.get_by_label("privateKeyAlias").fill("beta")
     first_partner = tmp_path / "amazon.pem"
     first_partner.write_bytes(partner_pem())
@@ -124,6 +128,7 @@ def test_user_imports_a_keytool_p12_and_rotates_the_partner_certificate(page, db
     page.get_by_role("link", name="mycompany").click()
     expect(page.get_by_role("heading", name="Edit Cert")).to_be_visible()
     expect(page.get_by_text("CN=beta,O=Test", exact=True)).to_be_visible()
+    assert_accessible(page)
     new_partner = tmp_path / "amazon-2027.cer"
     new_partner.write_bytes(partner_pem("amazon-2027"))
     page.get_by_label(re.compile(r"^Partner certificate")).set_input_files(new_partner)
@@ -134,6 +139,7 @@ def test_user_imports_a_keytool_p12_and_rotates_the_partner_certificate(page, db
     expect(partner_section).to_contain_text("CN=amazon-2027")
     earlier = page.locator("section", has=page.get_by_role("heading", name="Earlier"))
     expect(earlier.get_by_role("row").filter(has_text="CN=amazon")).to_have_count(1)
+    assert_accessible(page)
 
     name, complete = save_download(
         page, tmp_path, page.get_by_role("link", name="Complete KeyStore (.p12)").click

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from serverless_as2.services import tenant_create
-from tests.browser.conftest import log_in
+from tests.browser.conftest import assert_accessible, log_in
 from tests.conftest import PASSWORD as TENANT_PASSWORD
 from tests.conftest import make_partnership
 from tests.tracklog.conftest import endpoint_url, partnership_with_certificate
@@ -67,16 +67,19 @@ def test_tracklog_detail_and_copied_edi_link(context_clipboard, browser, db):
     page.get_by_role("link", name="TrackLog").click()
     row = page.get_by_role("row").filter(has_text="order-7@mycompany")
     expect(row).to_contain_text("26 MDN Saved · Successful")
+    assert_accessible(page)
     failed = page.get_by_role("row").filter(has_text="19 Failed")
     expect(failed).to_contain_text("Failed")
     failed.get_by_role("link", name="Error Msg").click()
     expect(page.get_by_role("heading", name="Error Msg")).to_be_visible()
     expect(page.locator("#error")).to_contain_text("does not expect")
+    assert_accessible(page)
 
     page.go_back()
     page.get_by_role("link", name="<order-7@mycompany>").click()
     expect(page.get_by_role("heading", name="Steps")).to_be_visible()
     expect(page.get_by_role("cell", name="MDN saved", exact=True)).to_be_visible()
+    assert_accessible(page)
     url = copied_url(page, page.get_by_role("button", name="Copy EDI URL"))
     assert "/tracklog/file/" in url
     assert open_without_login(browser, url) == (200, b"ISA*00*order seven~\n")
@@ -109,6 +112,7 @@ def test_send_file_reaches_26_and_its_edi_link_opens_without_login(
     page.get_by_label("PartnerShip").select_option(label="alpha → beta")
     expect(page.get_by_label("Content type")).to_have_value(loopback.content_type)
     page.get_by_label("subject").fill("Orders $filename$")
+    assert_accessible(page)
     page.get_by_label("Files").set_input_files([tmp_path / name for name in files])
     page.get_by_role("button", name="Send").click()
 
@@ -128,6 +132,7 @@ def test_send_file_reaches_26_and_its_edi_link_opens_without_login(
     page.get_by_role("link", name="Show all messages").click()
     expect(rows).to_have_count(4)  # the two sent by alpha and the two beta received
     expect(page.get_by_role("row").filter(has_text="15 Send MDN Successfully")).to_have_count(2)
+    assert_accessible(page)
     if os.environ.get("SAS2_SCREENSHOTS") == "1":  # refreshes the README's picture on demand
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=SCREENSHOT, full_page=True)
@@ -137,5 +142,6 @@ def test_send_file_reaches_26_and_its_edi_link_opens_without_login(
     page.locator(f'a[href="/tracklog/{sent.pk}/"]').click()
     expect(page.get_by_role("heading", name="Steps")).to_be_visible()
     expect(page.locator(".outcome")).to_contain_text("answered")
+    assert_accessible(page)
     url = copied_url(page, page.get_by_role("button", name="Copy EDI URL"))
     assert open_without_login(browser, url) == (200, files["invoice-77.edi"])

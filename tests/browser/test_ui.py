@@ -13,9 +13,17 @@ from playwright.sync_api import expect
 from certificates.models import Certificate
 from partnerships.models import As2Instance, Partner
 from serverless_as2.services import tenant_create
-from tests.browser.conftest import assert_accessible, log_in, page_scroll_width, screenshot
+from tests.browser.conftest import (
+    assert_accessible,
+    line_count,
+    log_in,
+    page_scroll_width,
+    screenshot,
+)
 from tests.certificates.factories import certificate_for, partner_pem
 from tests.conftest import make_instance, make_partner, make_partnership
+from tests.tracklog.factories import message_make
+from tracklog.models import Status
 
 EMAIL, PASSWORD = "edi@acme.example", "a-long-password"
 PHONE = {"width": 390, "height": 844}
@@ -93,6 +101,31 @@ def test_partnership_list_shows_certificate_and_partner_status_and_sorts(ui_page
     expect(ui_page.locator("tbody tr").first).to_contain_text("walmart")
 
 
+def test_desktop_tables_keep_short_words_whole_and_long_ids_inside(ui_page, db):
+    tenant = new_tenant()
+    instance = make_instance(tenant, "mycompany")
+    make_partnership(
+        tenant,
+        instance,
+        make_partner(tenant, "amazon"),
+        as2_url="https://as2-gateway.partner-with-a-long-host-name.example.com/exchange/inbound",
+        sign="sha256",
+    )
+    make_partnership(tenant, instance, make_partner(tenant, "p" * 128))
+    log_in(ui_page, EMAIL, PASSWORD)
+    assert ui_page.viewport_size["width"] == 1280
+    ui_page.goto("/partnerships/")
+    amazon = ui_page.get_by_role("row").filter(has_text="amazon")
+    for word in ("mycompany", "amazon", "sha256"):
+        cell = amazon.locator("td").filter(has_text=re.compile(f"^{word}$"))
+        assert line_count(cell) == 1, word  # not split mid-word
+    # The 128-character partner ID wraps inside its cell: neither the page nor the table's
+    # card scrolls sideways.
+    assert page_scroll_width(ui_page) <= 1280
+    scroller = ui_page.locator(".table-scroll")
+    assert scroller.evaluate("box => box.scrollWidth <= box.clientWidth")
+
+
 def test_certificate_list_shortens_the_key_closes_its_menu_and_keeps_long_ids_inside(ui_page, db):
     tenant = new_tenant()
     long_id = "x" * 128
@@ -134,6 +167,15 @@ def test_phone_width_collapses_the_navigation_and_nothing_scrolls_sideways(ui_pa
         make_partner(tenant, "amazon"),
     )
     certificate = certificate_for(partnership)
+    message = message_make(
+        tenant,
+        partnership,
+        sender="m" * 128,
+        receiver="amazon",
+        filename="purchase-order-with-a-rather-long-file-name-0001.edi",
+        error="The partner answered 500 Internal Server Error.",
+        status=Status.OUTBOUND_FAILED,
+    )
     ui_page.set_viewport_size(PHONE)
     log_in(ui_page, EMAIL, PASSWORD)
     nav = ui_page.get_by_role("navigation", name="Main")
@@ -151,6 +193,13 @@ def test_phone_width_collapses_the_navigation_and_nothing_scrolls_sideways(ui_pa
         "/certificates/new/",
         f"/certificates/{certificate.pk}/",
         "/accounts/password_change/",
+        "/tracklog/",
+        "/send/",
+        f"/tracklog/{message.pk}/",
+        f"/instances/{partnership.instance.pk}/delete/",
+        f"/partners/{partnership.partner.pk}/delete/",
+        f"/partnerships/{partnership.pk}/delete/",
+        f"/certificates/{certificate.pk}/delete/",
     ]
     for url in pages:
         ui_page.goto(url)
@@ -158,6 +207,7 @@ def test_phone_width_collapses_the_navigation_and_nothing_scrolls_sideways(ui_pa
         for field in ui_page.locator("main input[type=text], main select").all():
             if field.is_visible():  # inputs keep their width: they fill the card
                 assert field.bounding_box()["width"] >= 200, url
+        assert_accessible(ui_page)
     ui_page.goto("/certificates/")
     scroller = ui_page.locator(".table-scroll").first
     assert scroller.evaluate("box => box.scrollWidth > box.clientWidth")  # the table scrolls
@@ -217,6 +267,12 @@ def test_renaming_an_instance_with_certificates_says_what_changes_first(ui_page,
     expect(warning).to_contain_text("does not change your 1 certificate(s)")
     expect(warning).to_contain_text("privateKeyAlias")
     assert As2Instance.objects.get().my_as2_id == "mycompany"
+    # The confirmation is a plain checkbox with its sentence; only Status is an On/Off switch.
+    confirm = ui_page.get_by_role("checkbox", name="Yes, rename it")
+    expect(confirm).not_to_be_checked()
+    expect(ui_page.locator(".toggle").filter(has=confirm)).to_have_count(0)
+    expect(ui_page.get_by_role("switch")).to_have_count(1)
+    expect(ui_page.get_by_role("switch", name="Status")).to_be_checked()
     assert_accessible(ui_page)
     screenshot(ui_page, "rename-warning")
     ui_page.get_by_label("Yes, rename it").check()

@@ -254,6 +254,13 @@ def test_weak_partner_key_shows_a_warning_and_a_checkbox(client_a, partnership):
     form = generate_form(partnership, partner_certificate=upload("weak.cer", weak))
     page = client_a.post("/certificates/new/", form).content.decode()
     assert "1024-bit RSA key" in page and 'name="accept_weak_key"' in page
+    # A confirmation: a plain checkbox followed by its sentence, not an On/Off switch.
+    assert re.search(
+        r'<span class="check"><input type="checkbox" name="accept_weak_key" [^>]*> '
+        r'<label for="id_accept_weak_key">Accept a weak key</label></span>',
+        page,
+    )
+    assert 'role="switch"' not in page and 'class="toggle"' not in page
     assert not Certificate.objects.exists()
     form = generate_form(
         partnership, partner_certificate=upload("weak.cer", weak), accept_weak_key="on"

@@ -1,7 +1,14 @@
 """Safe changes on the partnership pages: two tabs, renames certificates outlive, deletes, sorting."""
 
+import html
 import re
+from datetime import timedelta
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from certificates.models import Certificate
 from partnerships.models import As2Instance, Partner, Partnership
 from tests.conftest import make_instance, make_partner, make_partnership
 
@@ -202,3 +209,52 @@ def test_partnership_list_shows_certificate_and_partner_status(client_a, tenant_
     page = client_a.get("/partnerships/").content.decode()
     assert '<span class="badge off">Off</span>' in page
     assert '<span class="badge none">No</span>' in page and "Create Cert" in page
+
+
+def test_partnership_list_shows_whichever_certificate_expires_first(client_a, tenant_a):
+    from tests.certificates.factories import certificate_for
+
+    instance = make_instance(tenant_a)
+    theirs_first = certificate_for(make_partnership(tenant_a, instance, make_partner(tenant_a)))
+    ours_first = certificate_for(
+        make_partnership(tenant_a, instance, make_partner(tenant_a, "walmart"))
+    )
+    now = timezone.now()
+    Certificate.objects.filter(pk=theirs_first.pk).update(my_not_after=now + timedelta(days=300))
+    theirs_first.partner_certificates.update(not_after=now + timedelta(days=10, hours=1))
+    Certificate.objects.filter(pk=ours_first.pk).update(
+        my_not_after=now + timedelta(days=20, hours=1)
+    )
+    ours_first.partner_certificates.update(not_after=now + timedelta(days=400))
+
+    def cells(query: str = "") -> list[str]:
+        page = client_a.get(f"/partnerships/{query}").content.decode()
+        found = re.findall(r'<td class="nowrap">(.*?)</td>', page, re.S)
+        return [" ".join(html.unescape(re.sub(r"<[^>]+>", "", cell)).split()) for cell in found]
+
+    amazon_date = timezone.localdate(now + timedelta(days=10, hours=1)).isoformat()
+    walmart_date = timezone.localdate(now + timedelta(days=20, hours=1)).isoformat()
+    assert cells() == [
+        f"Yes, until {amazon_date} (partner's) expires in 10 days",
+        f"Yes, until {walmart_date} (ours) expires in 20 days",
+    ]
+    # The Certificate column sorts by that first expiry, not by ours alone.
+    Certificate.objects.filter(pk=ours_first.pk).update(my_not_after=now + timedelta(days=200))
+    assert [cell.split(" ")[2] for cell in cells("?sort=-certificate")] == [
+        timezone.localdate(now + timedelta(days=200)).isoformat(),
+        amazon_date,
+    ]
+
+
+def test_the_partnership_list_query_count_does_not_grow_with_certificates(client_a, tenant_a):
+    from tests.certificates.factories import certificate_for
+
+    instance = make_instance(tenant_a)
+    certificate_for(make_partnership(tenant_a, instance, make_partner(tenant_a)))
+    with CaptureQueriesContext(connection) as one:
+        client_a.get("/partnerships/")
+    for as2_id in ("walmart", "target"):
+        certificate_for(make_partnership(tenant_a, instance, make_partner(tenant_a, as2_id)))
+    with CaptureQueriesContext(connection) as three:
+        assert client_a.get("/partnerships/").status_code == 200
+    assert len(three) == len(one)
