@@ -127,7 +127,8 @@ def test_after_the_rename_warning_the_page_names_the_record_as_stored(client_a, 
     assert "mycompany" in shown["title"] and "mycompany-prod" not in shown["title"]
     assert shown["h1"] == shown["crumb"] == "mycompany"
     related = re.search(r"<h2>Related Partnership</h2>.*?</table>", page, re.S).group(0)
-    assert ">mycompany</a></td><td>mycompany</td>" in related and "Prod" not in related
+    assert re.search(r">mycompany</a></td><td[^>]*>mycompany</td>", related)
+    assert "Prod" not in related
     assert 'name="my_as2_id" value="mycompany-prod"' in page  # the form keeps the new name
 
 

@@ -11,9 +11,10 @@ from tests.test_isolation import PUBLIC, kwargs_for, tenant_a_rows, walk
 
 def post_urls(rows: dict) -> list[str]:
     return [
-        reverse(name, kwargs=kwargs_for(name, rows) if pattern.pattern.converters else None)
+        reverse(name, kwargs=kwargs)
         for name, pattern in walk(get_resolver())
         if name not in PUBLIC
+        for kwargs in (kwargs_for(name, rows) if pattern.pattern.converters else [None])
     ]
 
 
