@@ -68,7 +68,7 @@ def test_two_tabs_on_a_partnership_conflict_too(client_a, tenant_a):
     url, settings = partnership_form(client_a, partnership)
     assert client_a.post(url, {**settings, "sign": "sha512"}).status_code == 302
     response = client_a.post(url, {**settings, "encrypt": "aes128"})
-    assert "Someone saved this record" in response.content.decode()
+    assert response.content.decode().count("Someone saved this record") == 1  # said once
     assert Partnership.objects.get().encrypt == "aes256"
 
 
