@@ -16,12 +16,12 @@ from certificates.forms import (
     KeystoreAliasesForm,
     PartnerCertificateForm,
 )
-from certificates.held_uploads import uploads_hold, uploads_restore
 from certificates.models import Certificate
 from certificates.services import CertificateRefused, ExportKind
 from partnerships.models import Partnership
 from partnerships.selectors import instance_list, partner_list
 from partnerships.services import row_delete_preview
+from serverless_as2.held_uploads import uploads_hold, uploads_restore
 from serverless_as2.models import Tenant
 from serverless_as2.pages import Column, list_context, query_pk
 from serverless_as2.tenancy import request_tenant, tenant_get_or_404
@@ -116,13 +116,12 @@ def certificate_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Saved the certificate for {certificate.partnership}.")
             return redirect("certificates:certificate_list")
-    kept = {}
+    held = None
     if request.method == "POST":
         held = uploads_hold(session=request.session, form=form, files=files, fields=HELD_FIELDS)
-        kept = held.tokens
     context = {
         "form": form,
-        "kept": kept,
+        "held": held,
         "instance_data": {
             i.pk: {"name": i.my_name, "alias": i.my_as2_alias, "email": i.my_email}
             for i in instance_list(tenant=tenant)

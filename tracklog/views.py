@@ -16,8 +16,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_safe
 
-from certificates.held_uploads import uploads_hold, uploads_restore
 from partnerships.models import Partnership
+from serverless_as2.held_uploads import uploads_hold, uploads_restore
 from serverless_as2.pages import Column, list_context, query_pk
 from serverless_as2.storage_keys import safe_segment
 from serverless_as2.tenancy import request_tenant, tenant_get_or_404

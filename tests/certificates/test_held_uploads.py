@@ -5,8 +5,8 @@ import re
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from certificates import held_uploads
 from certificates.models import Certificate
+from serverless_as2 import held_uploads
 from tests.certificates.factories import certificate_for, partner_pem, pem_of, rsa_key, self_signed
 from tests.conftest import logged_in_client, make_partnership
 
@@ -87,7 +87,7 @@ def test_a_rotation_refused_for_a_weak_key_is_accepted_without_choosing_the_file
     assert current_partner_pem(certificate) == weak.decode().strip()
 
 
-def test_another_tenant_or_an_expired_token_does_not_bring_a_rotation_file_back(
+def test_a_token_from_another_users_session_or_expired_brings_no_rotation_file_back(
     client_a, tenant_b, partnership, monkeypatch
 ):
     certificate = certificate_for(partnership)
@@ -111,3 +111,17 @@ def test_another_tenant_or_an_expired_token_does_not_bring_a_rotation_file_back(
     page = client_a.post(url, retry).content.decode()
     assert "This field is required." in page
     assert current_partner_pem(certificate) == before
+
+
+def test_files_past_the_sessions_budget_are_named_to_be_chosen_again(client_a, partnership):
+    """Two files of the largest size fit (a keystore and a partner certificate); a third does
+    not, and the page says which one to choose again."""
+    url = f"/certificates/{certificate_for(partnership).pk}/"
+    near_limit = b"-" * (held_uploads.HOLD_FILE_MAX_BYTES - 10)
+    for name in ("first.cer", "second.cer"):
+        upload = SimpleUploadedFile(name, near_limit)
+        page = client_a.post(url, {"partner_certificate": upload}).content.decode()
+        assert "are kept for 30 minutes" in page
+    upload = SimpleUploadedFile("third.cer", near_limit)
+    page = client_a.post(url, {"partner_certificate": upload}).content.decode()
+    assert "Choose again: third.cer (too large to keep for a retry)." in page

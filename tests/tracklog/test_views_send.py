@@ -6,7 +6,7 @@ from django.contrib.messages import get_messages
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from certificates import held_uploads
+from serverless_as2 import held_uploads
 from tests.conftest import logged_in_client, make_partnership
 from tests.tracklog.conftest import partnership_with_certificate
 from tracklog.models import Direction, Message, Status
@@ -160,7 +160,7 @@ def test_send_file_after_an_error_keeps_the_files_for_the_retry(client_a, tenant
 
 
 def test_send_file_says_which_files_were_too_large_to_keep(client_a, tenant_a):
-    big = SimpleUploadedFile("big.edi", b"I" * (held_uploads.MAX_UPLOAD_BYTES + 1))
+    big = SimpleUploadedFile("big.edi", b"I" * (held_uploads.HOLD_FILE_MAX_BYTES + 1))
     form = {"content_type": "application/EDIFACT", "files": [big, *chosen_files()]}
     page = client_a.post("/send/", form).content.decode()
     assert "Choose the partnership to send through." in page
@@ -168,7 +168,7 @@ def test_send_file_says_which_files_were_too_large_to_keep(client_a, tenant_a):
     assert "Choose again: big.edi (too large to keep for a retry)." in page
 
 
-def test_send_file_refuses_another_tenants_or_an_expired_held_token(
+def test_send_file_refuses_a_held_token_from_another_users_session_or_expired(
     client_a, tenant_a, tenant_b, monkeypatch
 ):
     mine = partnership_with_certificate(tenant_a, "alpha", "beta", "https://b.example/as2")

@@ -4,8 +4,8 @@ A browser never re-fills a file input, so after an error the page would silently
 files. The view keeps each field's uploads in the user's session under a random, short-lived
 token, and the next post of the form (with the token, without new files) gets them back. Only
 the user's own session can hold or take a file; a token is single-use and lasts HOLD_SECONDS.
-A file over MAX_UPLOAD_BYTES, or beyond HOLD_MAX_BYTES in all, is not held (the session is
-read on every request): the page names it, to be chosen again. Passwords are never held (they
+A file over HOLD_FILE_MAX_BYTES, or past the session's budget of HOLD_SESSION_MAX_BYTES, is
+not held (the session is read on every request): the page names it, to be chosen again. Passwords are never held (they
 are never sent back to the page either).
 """
 
@@ -19,10 +19,11 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils.datastructures import MultiValueDict
 
-from certificates.rules import MAX_UPLOAD_BYTES
-
 HOLD_SECONDS = 30 * 60
-HOLD_MAX_BYTES = 2 * MAX_UPLOAD_BYTES  # all of a session's held files together
+HOLD_FILE_MAX_BYTES = 1_048_576  # a keystore or certificate upload's own limit
+# What the session stores of held files (base64): two files of the largest size, as Create Cert
+# may need to hold a keystore and a partner certificate together.
+HOLD_SESSION_MAX_BYTES = 2 * ((HOLD_FILE_MAX_BYTES + 2) // 3 * 4)
 _SESSION_KEY = "held_uploads"
 
 
@@ -62,7 +63,8 @@ def uploads_restore(
                 for f in entry.get("files", [entry])  # an entry held before lists: one file
             ],
         )
-    session[_SESSION_KEY] = held
+    if held != session.get(_SESSION_KEY, {}):  # only a change costs a session write
+        session[_SESSION_KEY] = held
     return restored
 
 
@@ -71,7 +73,7 @@ def uploads_hold(
 ) -> HeldUploads:
     """Hold a failed form's files for the retry, and mark each field with the names kept."""
     held = _held(session)
-    budget = HOLD_MAX_BYTES - _held_bytes(held)
+    budget = HOLD_SESSION_MAX_BYTES - _held_bytes(held)
     tokens: dict[str, str] = {}
     dropped: list[str] = []
     for name in fields:
@@ -79,7 +81,7 @@ def uploads_hold(
         for upload in files.getlist(name):
             filename = upload.name or name
             encoded_size = (upload.size + 2) // 3 * 4
-            if upload.size > MAX_UPLOAD_BYTES or encoded_size > budget:
+            if upload.size > HOLD_FILE_MAX_BYTES or encoded_size > budget:
                 dropped.append(filename)
                 continue
             upload.seek(0)
