@@ -67,7 +67,11 @@ class TenantForm(forms.ModelForm):
 
     def _opened(self, row: Model) -> str:
         """The row's values as this page shows them, signed: the version the page opened."""
-        return signing.dumps(row_values(row, self._compared()), salt=_OPENED_SALT)
+        return signing.dumps(row_values(row, self._compared()), salt=self._salt())
+
+    def _salt(self) -> str:
+        # One record's version is no version of another (a page's token posted elsewhere).
+        return f"{_OPENED_SALT}:{self._meta.model._meta.label}:{self.instance.pk}"
 
     def _check_version(self) -> None:
         """Refuse to save over a change saved since the page was opened."""
@@ -79,7 +83,7 @@ class TenantForm(forms.ModelForm):
             return
         now = row_values(current, self._compared())
         try:
-            opened = signing.loads(sent, salt=_OPENED_SALT)
+            opened = signing.loads(sent, salt=self._salt())
         except signing.BadSignature:
             opened = None  # a page from before this check, or an altered one: say only "saved"
         if opened == now:

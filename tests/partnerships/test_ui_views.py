@@ -105,6 +105,18 @@ def test_an_altered_version_is_a_conflict_that_names_no_field(client_a, tenant_a
     assert As2Instance.objects.get().my_name == "mycompany"
 
 
+def test_another_records_version_is_no_version_of_this_one(client_a, client_b, tenant_a, tenant_b):
+    """Two records with the same values (in two tenants): one's token never passes for the
+    other's, though the values it signs are the same."""
+    mine, theirs = make_instance(tenant_a), make_instance(tenant_b)
+    their_version = shown_form(client_b, f"/instances/{theirs.pk}/")["row_version"]
+    url = f"/instances/{mine.pk}/"
+    form = {**shown_form(client_a, url), "my_name": "Renamed", "row_version": their_version}
+    page = client_a.post(url, form).content.decode()
+    assert "Someone saved this record" in page
+    assert As2Instance.objects.get(pk=mine.pk).my_name == "mycompany"
+
+
 def shown_record(page: str) -> dict[str, str]:
     """Where a page names its record: the title, the h1, the breadcrumb's last step."""
     return {
