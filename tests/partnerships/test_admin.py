@@ -4,27 +4,11 @@ import re
 
 from partnerships.models import Partnership
 from tests.conftest import make_instance, make_partner, make_partnership
+from tests.partnerships.test_views import partnership_form
 
 
 def admin_form(tenant, instance, partner, **changes):
-    return {
-        "tenant": tenant.pk,
-        "instance": instance.pk,
-        "partner": partner.pk,
-        "as2_url": "https://amazon.example/as2",
-        "encrypt": "aes256",
-        "key_transport": "rsa",
-        "sign": "sha256",
-        "signature_padding": "pkcs1v15",
-        "compress": "none",
-        "subject": "AS2 message $message_id$",
-        "as2_mdn_to": "",
-        "mdn_mode": "sync",
-        "mdn_sign": "sha256",
-        "content_transfer_encoding": "binary",
-        "content_type": "application/EDI-X12",
-        **changes,
-    }
+    return {"tenant": tenant.pk, **partnership_form(instance, partner, as2_mdn_to="", **changes)}
 
 
 ADD = "/admin/partnerships/partnership/add/"

@@ -11,6 +11,7 @@ from django.utils import timezone
 from certificates.models import Certificate
 from partnerships.models import As2Instance, Partner, Partnership
 from tests.conftest import make_instance, make_partner, make_partnership
+from tests.partnerships.test_views import partnership_form
 
 
 def shown_form(client, url: str) -> dict:
@@ -21,25 +22,19 @@ def shown_form(client, url: str) -> dict:
     return {**values, "enabled": "on"}
 
 
-def partnership_form(client, partnership) -> tuple[str, dict]:
+def partnership_page(client, partnership) -> tuple[str, dict]:
     """A partnership page's address and the settings its form posts, with the shown version."""
     url = f"/partnerships/{partnership.pk}/"
     page = client.get(url).content.decode()
     version = re.search(r'name="row_version" value="([^"]+)"', page).group(1)
-    return url, {
-        "as2_url": partnership.as2_url,
-        "encrypt": "aes256",
-        "key_transport": "rsa",
-        "sign": "sha256",
-        "signature_padding": "pkcs1v15",
-        "compress": "none",
-        "subject": "AS2 message $message_id$",
-        "mdn_mode": "sync",
-        "mdn_sign": "sha256",
-        "content_transfer_encoding": "binary",
-        "content_type": "application/EDI-X12",
-        "row_version": version,
-    }
+    settings = partnership_form(
+        partnership.instance,
+        partnership.partner,
+        as2_url=partnership.as2_url,
+        as2_mdn_to=partnership.as2_mdn_to,
+        row_version=version,
+    )
+    return url, settings
 
 
 def test_a_save_over_a_newer_version_is_refused_and_says_what_changed(client_a, tenant_a):
@@ -65,7 +60,7 @@ def test_a_save_over_a_newer_version_is_refused_and_says_what_changed(client_a, 
 
 def test_two_tabs_on_a_partnership_conflict_too(client_a, tenant_a):
     partnership = make_partnership(tenant_a)
-    url, settings = partnership_form(client_a, partnership)
+    url, settings = partnership_page(client_a, partnership)
     assert client_a.post(url, {**settings, "sign": "sha512"}).status_code == 302
     response = client_a.post(url, {**settings, "encrypt": "aes128"})
     assert response.content.decode().count("Someone saved this record") == 1  # said once
@@ -88,7 +83,7 @@ def test_a_conflict_names_only_what_the_other_tab_changed_and_keeps_my_edit(clie
 
 def test_a_partnership_conflict_names_the_other_tabs_setting_by_its_shown_value(client_a, tenant_a):
     partnership = make_partnership(tenant_a)
-    url, settings = partnership_form(client_a, partnership)
+    url, settings = partnership_page(client_a, partnership)
     assert client_a.post(url, {**settings, "sign": "sha1"}).status_code == 302
     page = client_a.post(url, {**settings, "encrypt": "aes128"}).content.decode()
     assert "they changed: sign is now “sha1 (legacy)”. " in page
